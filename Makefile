@@ -1,0 +1,42 @@
+# The two commands: `make run` (the whole job on the embedded default) and `make test`.
+# Each does all the set-up it needs on a fresh machine: Java check, virtual environment,
+# pinned Python packages, Delta Lake jars from Maven Central (cached once).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SETUP_STAMP := $(VENV)/.lakehouse-setup
+
+.PHONY: setup run test lint format bench clean help
+
+help:
+	@echo "make run    generate sample data, ingest, build with dbt, print a summary"
+	@echo "make test   lint (ruff, sqlfluff) and the test suite"
+	@echo "make setup  venv + pinned packages + Delta jars (run by the two above)"
+
+$(SETUP_STAMP): pyproject.toml scripts/setup.sh
+	PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/setup.sh
+	touch $@
+
+# The jar cache lives outside the repo (shared by clones), so it is checked on every run.
+setup: $(SETUP_STAMP)
+	@$(BIN)/lakehouse setup-jars >/dev/null
+
+run: setup
+	$(BIN)/lakehouse build
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models snapshots tests macros analyses
+
+test: lint
+	$(BIN)/pytest
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/sqlfluff fix models snapshots tests macros analyses
+
+clean:
+	rm -rf target logs .pytest_cache .ruff_cache test-output

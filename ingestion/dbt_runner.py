@@ -1,0 +1,56 @@
+"""dbt, invoked in-process on the shared SparkSession.
+
+For the `local` target the lakehouse session is created first (one JVM per process); dbt-spark's
+session method then finds it through ``SparkSession.builder.getOrCreate()`` and reuses it. For
+the `thrift` target no local Spark is started at all: dbt talks to the server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from ingestion.settings import Settings
+from ingestion.spark import get_spark
+
+LOCAL_TARGET = "local"
+
+
+@dataclass(frozen=True)
+class DbtOutcome:
+    success: bool
+    result: dbtRunnerResult
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.success else 1
+
+
+def requested_target(dbt_args: Sequence[str], env: dict[str, str] | None = None) -> str:
+    """The dbt target the arguments (or LAKEHOUSE_DBT_TARGET) ask for."""
+    args = list(dbt_args)
+    for index, arg in enumerate(args):
+        if arg in ("--target", "-t") and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--target="):
+            return arg.split("=", 1)[1]
+    environment = os.environ if env is None else env
+    return environment.get("LAKEHOUSE_DBT_TARGET") or LOCAL_TARGET
+
+
+def run_dbt(command: str, dbt_args: Sequence[str], settings: Settings) -> DbtOutcome:
+    """Run ``dbt <command> <dbt_args>`` in this process against the lakehouse project."""
+    # The profile reads the same resolved settings the session was built from.
+    os.environ.update(settings.as_env())
+    if requested_target(dbt_args) == LOCAL_TARGET:
+        get_spark(settings)
+    args = [command, *dbt_args]
+    if not any(arg == "--project-dir" or arg.startswith("--project-dir=") for arg in dbt_args):
+        args += ["--project-dir", str(settings.project_dir)]
+    if not any(arg == "--profiles-dir" or arg.startswith("--profiles-dir=") for arg in dbt_args):
+        args += ["--profiles-dir", str(settings.project_dir)]
+    result = dbtRunner().invoke(args)
+    return DbtOutcome(success=bool(result.success), result=result)

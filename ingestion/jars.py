@@ -1,0 +1,120 @@
+"""The Delta Lake jars: fetched once from Maven Central into a local cache, loaded offline after.
+
+The coordinate is the one delta-spark's own pip helper (``configure_spark_with_delta_pip``)
+computes from the installed versions: ``io.delta:delta-spark_<spark major.minor>_2.13:<delta>``.
+Resolution uses Spark's own Ivy resolver (``spark.jars.packages``) in a throw-away JVM, once; the
+jars Spark already ships (Hadoop, Parquet, Jackson, log4j …) are dropped so that nothing on the
+driver class path shadows Spark's own versions. At run time the session factory puts the cached
+folder on the class path and nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import pyspark
+
+SCALA_VERSION = "2.13"
+MANIFEST = "lakehouse-jars.json"
+
+
+class JarsError(RuntimeError):
+    """The Delta jars are missing or could not be fetched."""
+
+
+def delta_coordinate() -> str:
+    spark_major_minor = ".".join(pyspark.__version__.split(".")[:2])
+    delta_version = metadata.version("delta-spark")
+    return f"io.delta:delta-spark_{spark_major_minor}_{SCALA_VERSION}:{delta_version}"
+
+
+def cached_jars(jars_dir: Path) -> list[Path] | None:
+    """The cached jars for the current coordinate, or None when the cache is missing or stale."""
+    manifest = jars_dir / MANIFEST
+    if not manifest.is_file():
+        return None
+    recorded = json.loads(manifest.read_text())
+    if recorded.get("coordinate") != delta_coordinate():
+        return None
+    jars = [jars_dir / name for name in recorded.get("jars", [])]
+    if not jars or not all(jar.is_file() for jar in jars):
+        return None
+    return jars
+
+
+def require_jars(jars_dir: Path) -> list[Path]:
+    jars = cached_jars(jars_dir)
+    if jars is None:
+        raise JarsError(
+            f"the Delta Lake jars for {delta_coordinate()} are not in {jars_dir}; run "
+            "`make setup` (or `lakehouse setup-jars`) once with access to Maven Central"
+        )
+    return jars
+
+
+def _artifact_name(jar_file: str) -> str:
+    """``org.apache.parquet_parquet-column-1.16.0.jar`` → ``parquet-column``."""
+    stem = jar_file.removesuffix(".jar").split("_", 1)[-1]
+    return re.sub(r"-[0-9][^-]*(-[0-9A-Za-z.]+)?$", "", stem)
+
+
+def spark_provided_artifacts() -> set[str]:
+    spark_jars = Path(pyspark.__file__).parent / "jars"
+    return {_artifact_name(jar.name) for jar in spark_jars.glob("*.jar")}
+
+
+_RESOLVE_SCRIPT = """
+import sys
+from pyspark.sql import SparkSession
+spark = (SparkSession.builder.master("local[1]").appName("lakehouse-fetch-jars")
+         .config("spark.jars.packages", sys.argv[1]).config("spark.jars.ivy", sys.argv[2])
+         .config("spark.ui.enabled", "false").getOrCreate())
+spark.stop()
+"""
+
+
+def fetch_jars(jars_dir: Path, *, quiet: bool = False) -> list[Path]:
+    """Resolve the Delta coordinate with Spark's Ivy into ``jars_dir`` (idempotent)."""
+    existing = cached_jars(jars_dir)
+    if existing is not None:
+        return existing
+    coordinate = delta_coordinate()
+    print(
+        f"fetching {coordinate} and its dependencies from Maven Central into {jars_dir} …",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="lakehouse-ivy-") as ivy:
+        result = subprocess.run(
+            [sys.executable, "-c", _RESOLVE_SCRIPT, coordinate, ivy],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        resolved = sorted((Path(ivy) / "jars").glob("*.jar"))
+        if result.returncode != 0 or not resolved:
+            tail = "\n".join((result.stdout + result.stderr).splitlines()[-25:])
+            raise JarsError(f"could not resolve {coordinate} from Maven Central:\n{tail}")
+        provided = spark_provided_artifacts()
+        keep = [jar for jar in resolved if _artifact_name(jar.name) not in provided]
+        staging = jars_dir.with_name(jars_dir.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        for jar in keep:
+            shutil.copy2(jar, staging / jar.name)
+        (staging / MANIFEST).write_text(
+            json.dumps({"coordinate": coordinate, "jars": [jar.name for jar in keep]}, indent=2)
+        )
+        # Swap the complete folder in at once so an interrupted fetch never looks finished.
+        shutil.rmtree(jars_dir, ignore_errors=True)
+        staging.rename(jars_dir)
+    if not quiet:
+        dropped = len(resolved) - len(keep)
+        print(f"cached {len(keep)} jars ({dropped} already shipped with Spark were left out)")
+    return require_jars(jars_dir)

@@ -1,0 +1,211 @@
+"""One settings object for the whole project, read from the environment.
+
+Every path and knob the lakehouse uses is resolved here, once, and validated so that a wrong value
+fails fast with a message that names the variable to change. Nothing else reads ``os.environ``
+for configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+# The environment variables, their defaults and meaning. The README's configuration table is
+# checked against this mapping by a test, so the two cannot drift apart.
+ENV_VARS: dict[str, str] = {
+    "LAKEHOUSE_HOME": "State folder: warehouse, metastore, landing zone, logs. Default `.lakehouse/` in the project.",
+    "LAKEHOUSE_LANDING": "Landing zone read by `generate`/`ingest`. Default `$LAKEHOUSE_HOME/landing`.",
+    "LAKEHOUSE_WAREHOUSE": "Spark SQL warehouse (managed Silver/Gold tables): a local path or any Hadoop URI (`s3a://…`). Default `$LAKEHOUSE_HOME/warehouse`.",
+    "LAKEHOUSE_BRONZE": "Root of the path-based Bronze Delta tables: a local path or any Hadoop URI. Default `$LAKEHOUSE_HOME/bronze`.",
+    "LAKEHOUSE_METASTORE": "Folder of the embedded Derby metastore. Default `$LAKEHOUSE_HOME/metastore_db`.",
+    "LAKEHOUSE_JARS_DIR": "Cache of the Delta Lake jars fetched from Maven Central by setup. Default `~/.cache/lakehouse/jars`.",
+    "LAKEHOUSE_SPARK_MASTER": "Spark master URL: `local[*]`, `local[N]`, `spark://host:port`, `yarn`, `k8s://…`. Default `local[*]`.",
+    "LAKEHOUSE_DRIVER_MEMORY": "Spark driver memory, e.g. `4g`, `512m`. Default `4g`.",
+    "LAKEHOUSE_SHUFFLE_PARTITIONS": "`spark.sql.shuffle.partitions`; small suits 2 cores and small data. Default `4`.",
+    "LAKEHOUSE_SPARK_UI": "`true` to start the Spark web UI (port 4040). Default `false`.",
+    "LAKEHOUSE_DRIVER_HOST": "Address the Spark driver binds to and advertises; set a routable address when executors run on other machines. Default `127.0.0.1`.",
+    "LAKEHOUSE_THRIFT_HOST": "Address the Spark Thrift Server binds to and dbt's `thrift` target connects to. Default `127.0.0.1`.",
+    "LAKEHOUSE_THRIFT_PORT": "Port of the Spark Thrift Server. Default `10000`.",
+}
+
+_MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
+_MASTER = re.compile(
+    r"^(local(\[([1-9][0-9]*|\*)(,[0-9]+)?\])?|spark://.+|yarn|k8s://.+|mesos://.+)$"
+)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A configuration value is invalid; the message says which variable and what to change."""
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The dbt project folder: the nearest ancestor of ``start`` (default: cwd) with a
+    ``dbt_project.yml``, else the folder this package was installed from (editable install)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dbt_project.yml").is_file():
+            return folder
+    package_parent = Path(__file__).resolve().parent.parent
+    if (package_parent / "dbt_project.yml").is_file():
+        return package_parent
+    raise SettingsError(
+        f"no dbt_project.yml found in {here} or its parents; run the command from inside the "
+        "lakehouse project or set LAKEHOUSE_PROJECT_DIR"
+    )
+
+
+def _is_uri(location: str) -> bool:
+    return re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", location) is not None
+
+
+def _location(value: str, base: Path) -> str:
+    """A local path made absolute against ``base``, or a Hadoop URI kept as it is."""
+    if _is_uri(value):
+        return value
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_dir: Path
+    home: Path
+    landing: Path
+    warehouse: str
+    bronze: str
+    metastore: Path
+    jars_dir: Path
+    spark_master: str
+    driver_memory: str
+    shuffle_partitions: int
+    spark_ui: bool
+    driver_host: str
+    thrift_host: str
+    thrift_port: int
+
+    @property
+    def is_local_master(self) -> bool:
+        return self.spark_master.startswith("local")
+
+    def bronze_table_path(self, entity: str) -> str:
+        return f"{self.bronze.rstrip('/')}/{entity}"
+
+    def as_env(self) -> dict[str, str]:
+        """The resolved settings as environment variables, for child processes and for the
+        dbt profile, so that every consumer sees exactly the same values."""
+        return {
+            "LAKEHOUSE_PROJECT_DIR": str(self.project_dir),
+            "LAKEHOUSE_HOME": str(self.home),
+            "LAKEHOUSE_LANDING": str(self.landing),
+            "LAKEHOUSE_WAREHOUSE": self.warehouse,
+            "LAKEHOUSE_BRONZE": self.bronze,
+            "LAKEHOUSE_METASTORE": str(self.metastore),
+            "LAKEHOUSE_JARS_DIR": str(self.jars_dir),
+            "LAKEHOUSE_SPARK_MASTER": self.spark_master,
+            "LAKEHOUSE_DRIVER_MEMORY": self.driver_memory,
+            "LAKEHOUSE_SHUFFLE_PARTITIONS": str(self.shuffle_partitions),
+            "LAKEHOUSE_SPARK_UI": str(self.spark_ui).lower(),
+            "LAKEHOUSE_DRIVER_HOST": self.driver_host,
+            "LAKEHOUSE_THRIFT_HOST": self.thrift_host,
+            "LAKEHOUSE_THRIFT_PORT": str(self.thrift_port),
+        }
+
+    def with_landing(self, landing: str | Path | None) -> Settings:
+        """The same settings with the landing zone a ``--landing DIR`` option asked for."""
+        if landing is None:
+            return self
+        return replace(self, landing=Path(_location(str(landing), Path.cwd())))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        project_dir = (
+            Path(env["LAKEHOUSE_PROJECT_DIR"]).resolve()
+            if env.get("LAKEHOUSE_PROJECT_DIR")
+            else find_project_dir()
+        )
+        home = Path(_location(env.get("LAKEHOUSE_HOME") or ".lakehouse", project_dir))
+        landing = Path(
+            _location(env.get("LAKEHOUSE_LANDING") or str(home / "landing"), project_dir)
+        )
+        if _is_uri(str(env.get("LAKEHOUSE_LANDING", ""))):
+            raise SettingsError(
+                "LAKEHOUSE_LANDING must be a local folder (the landing zone is read file by file); "
+                f"got {env['LAKEHOUSE_LANDING']!r}"
+            )
+        settings = cls(
+            project_dir=project_dir,
+            home=home,
+            landing=landing,
+            warehouse=_location(
+                env.get("LAKEHOUSE_WAREHOUSE") or str(home / "warehouse"), project_dir
+            ),
+            bronze=_location(env.get("LAKEHOUSE_BRONZE") or str(home / "bronze"), project_dir),
+            metastore=Path(
+                _location(env.get("LAKEHOUSE_METASTORE") or str(home / "metastore_db"), project_dir)
+            ),
+            jars_dir=Path(
+                _location(
+                    env.get("LAKEHOUSE_JARS_DIR")
+                    or str(Path.home() / ".cache" / "lakehouse" / "jars"),
+                    project_dir,
+                )
+            ),
+            spark_master=env.get("LAKEHOUSE_SPARK_MASTER") or "local[*]",
+            driver_memory=env.get("LAKEHOUSE_DRIVER_MEMORY") or "4g",
+            shuffle_partitions=_int(env, "LAKEHOUSE_SHUFFLE_PARTITIONS", 4, minimum=1),
+            spark_ui=_bool(env, "LAKEHOUSE_SPARK_UI", default=False),
+            driver_host=env.get("LAKEHOUSE_DRIVER_HOST") or "127.0.0.1",
+            thrift_host=env.get("LAKEHOUSE_THRIFT_HOST") or "127.0.0.1",
+            thrift_port=_int(env, "LAKEHOUSE_THRIFT_PORT", 10000, minimum=1, maximum=65535),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not _MASTER.match(self.spark_master):
+            raise SettingsError(
+                f"LAKEHOUSE_SPARK_MASTER={self.spark_master!r} is not a Spark master URL; use "
+                "local[*], local[N], spark://host:port, yarn or k8s://https://host:port"
+            )
+        if not _MEMORY.match(self.driver_memory):
+            raise SettingsError(
+                f"LAKEHOUSE_DRIVER_MEMORY={self.driver_memory!r} is not a JVM memory size; use e.g. 4g or 512m"
+            )
+        if _is_uri(str(self.metastore)):
+            raise SettingsError("LAKEHOUSE_METASTORE must be a local folder (embedded Derby)")
+
+
+def _int(
+    env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None
+) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not an integer") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = (
+            f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        )
+        raise SettingsError(f"{name}={raw!r} must be {bounds}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean; use true or false")

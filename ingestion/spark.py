@@ -1,0 +1,82 @@
+"""The one Spark session factory: every command, dbt run and test gets its session here.
+
+``spark_conf`` is a pure function from settings to Spark configuration, so the Thrift server,
+the dbt profile and the embedded session can be checked to agree. ``get_spark`` builds the
+session once per process; dbt-spark's session method then reuses it through ``getOrCreate``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from ingestion.jars import require_jars
+from ingestion.settings import Settings
+
+LOG4J_CONFIG = Path(__file__).parent / "conf" / "log4j2.properties"
+
+
+def delta_conf() -> dict[str, str]:
+    return {
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    }
+
+
+def metastore_url(settings: Settings) -> str:
+    return f"jdbc:derby:;databaseName={settings.metastore};create=true"
+
+
+def spark_conf(settings: Settings, jars: list[Path] | None = None) -> dict[str, str]:
+    """Spark configuration for the lakehouse (static and runtime settings together)."""
+    conf = {
+        "spark.master": settings.spark_master,
+        "spark.app.name": "lakehouse",
+        **delta_conf(),
+        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.warehouse.dir": settings.warehouse,
+        "spark.hadoop.javax.jdo.option.ConnectionURL": metastore_url(settings),
+        "spark.sql.session.timeZone": "UTC",
+        # Two cores and small-to-medium data: a handful of shuffle partitions, not 200.
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.databricks.delta.snapshotPartitions": str(settings.shuffle_partitions),
+        "spark.ui.enabled": str(settings.spark_ui).lower(),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.memory": settings.driver_memory,
+        # Java expands the trailing `*` to every jar in the cache folder.
+        "spark.driver.extraClassPath": f"{settings.jars_dir}/*",
+        "spark.driver.extraJavaOptions": (
+            f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} "
+            f"-Dderby.system.home={settings.home} "
+            f"-Dderby.stream.error.file={settings.home / 'derby.log'}"
+        ),
+        # Loopback by default: nothing listens beyond this machine unless asked to.
+        "spark.driver.host": settings.driver_host,
+        "spark.driver.bindAddress": settings.driver_host,
+    }
+    if not settings.is_local_master and jars:
+        # Executors on other machines get the jars shipped by Spark.
+        conf["spark.jars"] = ",".join(str(jar) for jar in jars)
+    return conf
+
+
+def get_spark(settings: Settings | None = None) -> SparkSession:
+    """The process-wide lakehouse session (created on first call, reused after)."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    settings = settings or Settings.from_env()
+    jars = require_jars(settings.jars_dir)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    # Python workers must run the same interpreter as the driver (the project's venv).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = SparkSession.builder
+    for key, value in spark_conf(settings, jars).items():
+        builder = builder.config(key, value)
+    spark = builder.enableHiveSupport().getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark

@@ -1,0 +1,81 @@
+"""The `lakehouse` command: help on every subcommand, exit codes, `sql` on the shared session."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pyspark.sql import SparkSession
+
+from ingestion import cli
+
+
+def subcommands() -> list[str]:
+    parser = cli.build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return sorted(action.choices)
+
+
+def test_top_level_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for name in subcommands():
+        assert name in out
+
+
+@pytest.mark.parametrize("name", subcommands())
+def test_every_subcommand_has_help(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([name, "--help"])
+    assert exit_info.value.code == 0
+    assert f"lakehouse {name}" in capsys.readouterr().out
+
+
+def test_unknown_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["frobnicate"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_invalid_configuration_exits_2_with_the_variable_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LAKEHOUSE_THRIFT_PORT", "not-a-port")
+    assert cli.main(["sql", "select 1"]) == 2
+    assert "LAKEHOUSE_THRIFT_PORT" in capsys.readouterr().err
+
+
+def test_sql_prints_json_csv_and_table(
+    spark: SparkSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    query = "select 1 as id, cast(2.50 as decimal(10,2)) as amount, 'a,b' as label, null as nothing"
+
+    assert cli.main(["sql", query, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "id": 1,
+        "amount": "2.50",
+        "label": "a,b",
+        "nothing": None,
+    }
+
+    assert cli.main(["sql", query, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["id,amount,label,nothing", '1,2.50,"a,b",']
+
+    assert cli.main(["sql", query]) == 0
+    captured = capsys.readouterr()
+    assert "| id | amount | label | nothing |" in captured.out
+    assert "| 1  | 2.50   | a,b   | NULL    |" in captured.out
+    assert "(1 row)" in captured.err
+
+
+def test_sql_limit_and_errors(spark: SparkSession, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["sql", "select id from range(5)", "--format", "csv", "--limit", "2"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["id", "0", "1"]
+    assert "first 2 rows" in captured.err
+
+    assert cli.main(["sql", "select * from no_such_table_anywhere"]) == 1
+    assert "no_such_table_anywhere" in capsys.readouterr().err

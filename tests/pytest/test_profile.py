@@ -1,0 +1,64 @@
+"""profiles.yml and the Spark session factory must describe the same lakehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from dbt.config.renderer import ProfileRenderer
+from dbt_common.context import set_invocation_context
+
+from ingestion.settings import Settings
+from ingestion.spark import spark_conf
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def render_output(target: str, env: dict[str, str]) -> dict:
+    set_invocation_context(env)
+    raw = yaml.safe_load((PROJECT / "profiles.yml").read_text())
+    return ProfileRenderer({}).render_data(raw["lakehouse"]["outputs"][target])
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"LAKEHOUSE_WAREHOUSE": "s3a://bucket/wh", "LAKEHOUSE_SHUFFLE_PARTITIONS": "8"},
+        {"LAKEHOUSE_DRIVER_MEMORY": "12g", "LAKEHOUSE_SPARK_UI": "true"},
+    ],
+)
+def test_local_profile_matches_the_session_factory(
+    tmp_path: Path, overrides: dict[str, str]
+) -> None:
+    settings = Settings.from_env(
+        {"LAKEHOUSE_PROJECT_DIR": str(PROJECT), "LAKEHOUSE_HOME": str(tmp_path), **overrides}
+    )
+    env = {"HOME": str(Path.home()), **settings.as_env()}
+    output = render_output("local", env)
+    assert output["method"] == "session"
+    assert output["server_side_parameters"] == spark_conf(settings)
+
+
+def test_default_profile_matches_defaults_when_run_from_the_project() -> None:
+    """A bare `dbt debug` from the project folder (no LAKEHOUSE_* set) uses the same places."""
+    settings = Settings.from_env({"LAKEHOUSE_PROJECT_DIR": str(PROJECT)})
+    output = render_output("local", {"HOME": str(Path.home())})
+    params = output["server_side_parameters"]
+    assert (PROJECT / params["spark.sql.warehouse.dir"]).resolve() == Path(settings.warehouse)
+    assert params["spark.hadoop.javax.jdo.option.ConnectionURL"] == (
+        "jdbc:derby:;databaseName=.lakehouse/metastore_db;create=true"
+    )
+    assert params["spark.driver.extraClassPath"] == f"{settings.jars_dir}/*"
+    assert set(params) == set(spark_conf(settings))
+
+
+def test_thrift_profile_reads_host_and_port_from_the_environment() -> None:
+    output = render_output(
+        "thrift", {"LAKEHOUSE_THRIFT_HOST": "10.1.2.3", "LAKEHOUSE_THRIFT_PORT": "10123"}
+    )
+    assert output["method"] == "thrift"
+    assert (output["host"], output["port"]) == ("10.1.2.3", 10123)
+    defaults = render_output("thrift", {})
+    assert (defaults["host"], defaults["port"]) == ("127.0.0.1", 10000)

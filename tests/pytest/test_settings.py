@@ -1,0 +1,89 @@
+"""Settings: defaults, overrides, fail-fast validation, and the README's configuration table."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ingestion.settings import ENV_VARS, Settings, SettingsError
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def settings_for(**env: str) -> Settings:
+    return Settings.from_env({"LAKEHOUSE_PROJECT_DIR": str(PROJECT), **env})
+
+
+def test_defaults_live_in_the_project_state_folder() -> None:
+    settings = settings_for()
+    assert settings.home == PROJECT / ".lakehouse"
+    assert settings.landing == PROJECT / ".lakehouse" / "landing"
+    assert settings.warehouse == str(PROJECT / ".lakehouse" / "warehouse")
+    assert settings.bronze == str(PROJECT / ".lakehouse" / "bronze")
+    assert settings.metastore == PROJECT / ".lakehouse" / "metastore_db"
+    assert settings.spark_master == "local[*]"
+    assert (settings.thrift_host, settings.thrift_port) == ("127.0.0.1", 10000)
+    assert settings.driver_host == "127.0.0.1"
+    assert settings.spark_ui is False
+
+
+def test_overrides_and_hadoop_uris(tmp_path: Path) -> None:
+    settings = settings_for(
+        LAKEHOUSE_HOME=str(tmp_path),
+        LAKEHOUSE_WAREHOUSE="s3a://bucket/warehouse",
+        LAKEHOUSE_SPARK_MASTER="spark://127.0.0.1:7077",
+        LAKEHOUSE_THRIFT_PORT="10555",
+        LAKEHOUSE_SPARK_UI="true",
+    )
+    assert settings.landing == tmp_path / "landing"
+    assert settings.warehouse == "s3a://bucket/warehouse"
+    assert settings.bronze == str(tmp_path / "bronze")
+    assert not settings.is_local_master
+    assert settings.thrift_port == 10555
+    assert settings.spark_ui is True
+    assert settings.bronze_table_path("orders") == f"{tmp_path}/bronze/orders"
+
+
+def test_relative_paths_resolve_against_the_project() -> None:
+    settings = settings_for(LAKEHOUSE_HOME="state")
+    assert settings.home == PROJECT / "state"
+
+
+def test_landing_option_overrides_environment(tmp_path: Path) -> None:
+    settings = settings_for(LAKEHOUSE_LANDING="/somewhere/else")
+    assert settings.with_landing(tmp_path).landing == tmp_path
+    assert settings.with_landing(None).landing == Path("/somewhere/else")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("LAKEHOUSE_SPARK_MASTER", "localhost", "not a Spark master URL"),
+        ("LAKEHOUSE_DRIVER_MEMORY", "lots", "not a JVM memory size"),
+        ("LAKEHOUSE_THRIFT_PORT", "http", "not an integer"),
+        ("LAKEHOUSE_THRIFT_PORT", "70000", "between 1 and 65535"),
+        ("LAKEHOUSE_SHUFFLE_PARTITIONS", "0", "at least 1"),
+        ("LAKEHOUSE_SPARK_UI", "maybe", "not a boolean"),
+        ("LAKEHOUSE_LANDING", "s3a://bucket/landing", "must be a local folder"),
+    ],
+)
+def test_invalid_values_fail_fast_naming_the_variable(
+    variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message) as error:
+        settings_for(**{variable: value})
+    assert variable in str(error.value)
+
+
+def test_every_setting_round_trips_through_the_environment(tmp_path: Path) -> None:
+    settings = settings_for(LAKEHOUSE_HOME=str(tmp_path), LAKEHOUSE_THRIFT_PORT="12345")
+    assert Settings.from_env(settings.as_env()) == settings
+    assert set(settings.as_env()) == set(ENV_VARS) | {"LAKEHOUSE_PROJECT_DIR"}
+
+
+def test_readme_documents_every_variable() -> None:
+    readme = (PROJECT / "README.md").read_text()
+    documented = set(re.findall(r"^\| `(LAKEHOUSE_[A-Z_]+)` \|", readme, flags=re.MULTILINE))
+    assert documented >= set(ENV_VARS), f"missing from README: {set(ENV_VARS) - documented}"
