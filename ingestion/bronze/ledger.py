@@ -1,0 +1,181 @@
+"""The ingestion log: one row per landed file, and the exactly-once bookkeeping around it.
+
+A batch of files is committed in two Delta transactions: first the Bronze rows (one atomic
+append, carrying the batch's plan as commit ``userMetadata`` and an idempotent
+``txnAppId``/``txnVersion``), then its rows in the ingestion log. A run that dies in between is
+completed by the next run's ``recover_unlogged_batch``, which finds the committed plan in the
+Bronze table's history and writes the missing log rows. Files already in the log are never
+read again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from ingestion.bronze.schema import (
+    BATCH_ID,
+    CORRUPT_RECORD,
+    LOG_SCHEMA,
+    RESCUED_DATA,
+    SOURCE_FILE,
+    SOURCE_ROW,
+)
+
+METADATA_KEY = "lakehouse_batch"
+
+
+@dataclass
+class PlannedFile:
+    path: str
+    size_bytes: int
+    modified_at: str  # ISO 8601, UTC
+    status: str  # load | empty | quarantined
+    missing_columns: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class BatchPlan:
+    entity: str
+    batch_id: str
+    batch_seq: int
+    started_at: str  # ISO 8601, UTC
+    files: list[PlannedFile]
+
+    def to_json(self) -> str:
+        return json.dumps({METADATA_KEY: asdict(self)}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> BatchPlan | None:
+        if not text:
+            return None
+        try:
+            payload = json.loads(text)[METADATA_KEY]
+        except (ValueError, KeyError, TypeError):
+            return None
+        files = [PlannedFile(**item) for item in payload.pop("files")]
+        return cls(files=files, **payload)
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    rows_loaded: int = 0
+    rows_rescued: int = 0
+    rows_malformed: int = 0
+
+
+def data_app_id(entity: str) -> str:
+    return f"lakehouse-ingest/{entity}"
+
+
+def log_app_id(entity: str) -> str:
+    return f"lakehouse-ingest-log/{entity}"
+
+
+def ensure_delta_table(spark: SparkSession, path: str, schema: object) -> None:
+    DeltaTable.createIfNotExists(spark).location(path).addColumns(schema).execute()
+
+
+def read_log(spark: SparkSession, log_path: str, entity: str) -> DataFrame:
+    return spark.read.format("delta").load(log_path).where(F.col("entity") == entity)
+
+
+def logged_state(spark: SparkSession, log_path: str, entity: str) -> tuple[set[str], set[str], int]:
+    """(file paths already logged, batch ids logged, highest batch sequence) for an entity."""
+    rows = read_log(spark, log_path, entity).select("file_path", "batch_id", "batch_seq").collect()
+    files = {row.file_path for row in rows}
+    batches = {row.batch_id for row in rows}
+    last_seq = max((row.batch_seq for row in rows), default=0)
+    return files, batches, last_seq
+
+
+def last_committed_plan(spark: SparkSession, table_path: str) -> BatchPlan | None:
+    """The newest batch plan recorded in the Bronze table's commit history."""
+    history = spark.sql(f"describe history delta.`{table_path}` limit 20")
+    for row in history.select("userMetadata").collect():
+        plan = BatchPlan.from_json(row.userMetadata)
+        if plan is not None:
+            return plan
+    return None
+
+
+def batch_counts(spark: SparkSession, table_path: str, batch_id: str) -> dict[str, FileCounts]:
+    """Per-file row counts of one committed batch, read back from Delta (data skipping on
+    ``_batch_id`` keeps this to the batch's own data files)."""
+    rows = (
+        spark.read.format("delta")
+        .load(table_path)
+        .where(F.col(BATCH_ID) == batch_id)
+        .groupBy(SOURCE_FILE)
+        .agg(
+            F.count(F.lit(1)).alias("rows_loaded"),
+            F.count(F.when(F.col(RESCUED_DATA).isNotNull() | F.col(CORRUPT_RECORD).isNotNull(), 1)).alias(
+                "rows_rescued"
+            ),
+            F.count(CORRUPT_RECORD).alias("rows_malformed"),
+            F.max(SOURCE_ROW).alias("last_row"),
+        )
+        .collect()
+    )
+    counts = {}
+    for row in rows:
+        # Each file is read as one partition, so positions run 1..n without gaps.
+        if row.last_row != row.rows_loaded:
+            raise RuntimeError(
+                f"row positions of {row[SOURCE_FILE]} are not contiguous "
+                f"({row.rows_loaded} rows, last position {row.last_row}); the file was split"
+            )
+        counts[row[SOURCE_FILE]] = FileCounts(row.rows_loaded, row.rows_rescued, row.rows_malformed)
+    return counts
+
+
+def log_rows(plan: BatchPlan, counts: dict[str, FileCounts], finished_at: dt.datetime) -> list[tuple]:
+    started_at = dt.datetime.fromisoformat(plan.started_at)
+    rows = []
+    for planned in plan.files:
+        file_counts = counts.get(planned.path, FileCounts())
+        if planned.status == "load":
+            status = "flagged" if planned.missing_columns else "loaded"
+            if file_counts.rows_loaded == 0:
+                status = "empty"
+        else:
+            status = planned.status
+        rows.append(
+            (
+                plan.entity,
+                planned.path,
+                planned.path.rsplit("/", 1)[-1],
+                planned.size_bytes,
+                dt.datetime.fromisoformat(planned.modified_at),
+                plan.batch_id,
+                plan.batch_seq,
+                status,
+                file_counts.rows_loaded,
+                file_counts.rows_rescued,
+                file_counts.rows_malformed,
+                ",".join(planned.missing_columns) or None,
+                ",".join(planned.extra_columns) or None,
+                planned.error,
+                started_at,
+                finished_at,
+            )
+        )
+    return rows
+
+
+def append_log(spark: SparkSession, log_path: str, plan: BatchPlan, rows: list[tuple]) -> None:
+    (
+        spark.createDataFrame(rows, LOG_SCHEMA)
+        .write.format("delta")
+        .mode("append")
+        .option("txnAppId", log_app_id(plan.entity))
+        .option("txnVersion", plan.batch_seq)
+        .save(log_path)
+    )

@@ -1,0 +1,96 @@
+"""Extract a landed CSV file and shape it into Bronze rows.
+
+``read_landed_csv`` is the extract step; ``to_bronze`` is a pure DataFrame → DataFrame
+transform: contract columns in contract order (strings exactly as landed), unknown columns in
+a JSON rescue column, unparseable lines kept whole in ``_corrupt_record``, lineage columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+from ingestion.bronze.headers import HeaderMatch
+from ingestion.bronze.schema import (
+    BATCH_ID,
+    CORRUPT_RECORD,
+    FILE_MODIFIED_AT,
+    INGESTED_AT,
+    RESCUED_DATA,
+    SOURCE_FILE,
+    SOURCE_ROW,
+)
+from ingestion.contract import HEADERS
+
+# monotonically_increasing_id() = partition index << 33 | row index within the partition.
+# Each file is read as exactly one partition (see loader), so the low bits are the row's
+# position in its file.
+ROW_INDEX_MASK = (1 << 33) - 1
+
+CSV_OPTIONS = {
+    "header": "true",
+    # The header has been matched already; the schema below names columns by position.
+    "enforceSchema": "true",
+    "mode": "PERMISSIVE",
+    "columnNameOfCorruptRecord": CORRUPT_RECORD,
+    # RFC 4180: a quote inside a quoted field is written twice.
+    "escape": '"',
+    "encoding": "UTF-8",
+    # One physical line is one record: a broken quote cannot swallow the lines after it.
+    "multiLine": "false",
+    "ignoreLeadingWhiteSpace": "false",
+    "ignoreTrailingWhiteSpace": "false",
+}
+
+
+@dataclass(frozen=True)
+class BronzeLineage:
+    source_file: str
+    batch_id: str
+    ingested_at: dt.datetime
+    file_modified_at: dt.datetime
+
+
+def positional_name(index: int) -> str:
+    return f"_c{index}"
+
+
+def read_landed_csv(spark: SparkSession, path: str, match: HeaderMatch) -> DataFrame:
+    fields = [StructField(positional_name(i), StringType()) for i in range(len(match.columns))]
+    schema = StructType([*fields, StructField(CORRUPT_RECORD, StringType())])
+    return spark.read.options(**CSV_OPTIONS).schema(schema).csv(path)
+
+
+def to_bronze(raw: DataFrame, entity: str, match: HeaderMatch, lineage: BronzeLineage) -> DataFrame:
+    is_corrupt = F.col(CORRUPT_RECORD).isNotNull()
+    by_name: dict[str, Column] = {
+        name: F.col(positional_name(index)) for index, name in enumerate(match.columns)
+    }
+
+    def contract_column(name: str) -> Column:
+        if name not in by_name:
+            return F.lit(None).cast("string").alias(name)
+        # A line that does not parse for the header has no trustworthy fields: its raw text
+        # is kept in _corrupt_record instead of half-parsed values.
+        return F.when(is_corrupt, F.lit(None)).otherwise(by_name[name]).alias(name)
+
+    if match.extra:
+        extra_json = F.to_json(F.struct(*[by_name[name].alias(name) for name in match.extra]))
+        rescued = F.when(~is_corrupt & (extra_json != F.lit("{}")), extra_json)
+    else:
+        rescued = F.lit(None).cast("string")
+
+    return raw.select(
+        *[contract_column(name) for name in HEADERS[entity]],
+        rescued.alias(RESCUED_DATA),
+        F.col(CORRUPT_RECORD),
+        F.lit(lineage.source_file).alias(SOURCE_FILE),
+        (F.monotonically_increasing_id().bitwiseAND(F.lit(ROW_INDEX_MASK)) + 1).alias(SOURCE_ROW),
+        F.lit(lineage.batch_id).alias(BATCH_ID),
+        F.lit(lineage.ingested_at).cast("timestamp").alias(INGESTED_AT),
+        F.lit(lineage.file_modified_at).cast("timestamp").alias(FILE_MODIFIED_AT),
+    )

@@ -1,0 +1,236 @@
+"""Bronze ingestion: every landed row, exactly once, with lineage; bad files handled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from bronze_helpers import expected_rows, generate
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from ingestion.bronze.landing import list_landed_files
+from ingestion.bronze.ledger import BatchPlan, last_committed_plan
+from ingestion.bronze.loader import ensure_bronze_tables, ingest_entity, plan_file, write_batch
+from ingestion.commands.ingest import ingest
+from ingestion.contract import ENTITIES, HEADERS
+from ingestion.settings import Settings
+
+
+def delta_version(spark: SparkSession, path: str) -> int:
+    return spark.sql(f"describe history delta.`{path}` limit 1").first().version
+
+
+@pytest.fixture(scope="module")
+def landed(
+    spark: SparkSession, lakehouse_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+):
+    """A generated landing zone ingested once into its own Bronze root."""
+    root = tmp_path_factory.mktemp("bronze-main")
+    settings = replace(lakehouse_settings, landing=root / "landing", bronze=str(root / "bronze"))
+    manifest = generate(
+        settings.landing,
+        "--days",
+        "2",
+        "--orders-per-day",
+        "60",
+        "--customers",
+        "300",
+        "--products",
+        "80",
+        "--dimension-exports",
+        "2",
+        "--seed",
+        "7",
+    )
+    assert ingest(settings, list(ENTITIES)) == 0
+    return settings, manifest
+
+
+def test_every_landed_row_is_in_bronze_exactly_as_landed(spark: SparkSession, landed) -> None:
+    settings, manifest = landed
+    for entry in manifest["files"]:
+        path = settings.landing / entry["path"]
+        entity = entry["entity"]
+        columns = HEADERS[entity]
+        table = spark.read.format("delta").load(settings.bronze_table_path(entity))
+        rows = (
+            table.where(F.col("_source_file") == str(path.resolve()))
+            .orderBy("_source_row")
+            .collect()
+        )
+        expected = expected_rows(path, len(columns))
+
+        assert len(rows) == entry["rows"] == len(expected), entry["path"]
+        assert [row._source_row for row in rows] == list(range(1, len(rows) + 1))
+        malformed = sum(entry.get("malformed", {}).values())
+        assert sum(1 for row in rows if row._corrupt_record is not None) == malformed, entry["path"]
+        for row, (fields, raw) in zip(rows, expected, strict=True):
+            if raw is not None:
+                assert row._corrupt_record == raw
+                assert all(row[column] is None for column in columns)
+            else:
+                assert [row[column] for column in columns] == fields
+                assert row._corrupt_record is None
+            assert row._batch_id and row._ingested_at and row._file_modified_at
+
+
+def test_bronze_columns_are_strings_plus_lineage(spark: SparkSession, landed) -> None:
+    settings, _ = landed
+    for entity in ENTITIES:
+        schema = spark.read.format("delta").load(settings.bronze_table_path(entity)).schema
+        types = {field.name: field.dataType.simpleString() for field in schema}
+        assert [name for name in types if not name.startswith("_")] == list(HEADERS[entity])
+        assert all(types[column] == "string" for column in HEADERS[entity])
+        assert types["_source_row"] == "bigint"
+        assert types["_ingested_at"] == "timestamp"
+
+
+def test_ingestion_log_has_a_row_per_file_with_counts(spark: SparkSession, landed) -> None:
+    settings, manifest = landed
+    log = spark.read.format("delta").load(settings.bronze_table_path("_ingestion_log"))
+    by_path = {row.file_path: row for row in log.collect()}
+    assert len(by_path) == len(manifest["files"])
+    for entry in manifest["files"]:
+        row = by_path[str((settings.landing / entry["path"]).resolve())]
+        assert row.status == "loaded"
+        assert row.rows_loaded == entry["rows"]
+        assert row.rows_malformed == sum(entry.get("malformed", {}).values())
+        assert row.file_size_bytes == (settings.landing / entry["path"]).stat().st_size
+        assert row.error is None
+
+
+def test_rerun_adds_nothing_and_writes_nothing(spark: SparkSession, landed) -> None:
+    settings, _ = landed
+    versions = {
+        entity: delta_version(spark, settings.bronze_table_path(entity)) for entity in ENTITIES
+    }
+    counts = {
+        entity: spark.read.format("delta").load(settings.bronze_table_path(entity)).count()
+        for entity in ENTITIES
+    }
+    assert ingest(settings, list(ENTITIES)) == 0
+    for entity in ENTITIES:
+        path = settings.bronze_table_path(entity)
+        assert delta_version(spark, path) == versions[entity], entity
+        assert spark.read.format("delta").load(path).count() == counts[entity]
+
+
+def test_a_new_day_loads_only_the_new_file(spark: SparkSession, landed) -> None:
+    settings, _ = landed
+    manifest = generate(settings.landing, "--append", "--days", "1", "--dimension-exports", "0")
+    new_entry = manifest["files"][-1]
+    assert new_entry["entity"] == "order_items"
+    result = ingest_entity(spark, settings, "order_items", progress=lambda _: None)
+    assert result.files_new == 1
+    assert result.rows_loaded == new_entry["rows"]
+    table = spark.read.format("delta").load(settings.bronze_table_path("order_items"))
+    total = sum(entry["rows"] for entry in manifest["files"] if entry["entity"] == "order_items")
+    assert table.count() == total
+    assert table.select("_source_file", "_source_row").distinct().count() == total
+
+
+def test_interrupted_batch_is_completed_by_the_next_run(
+    spark: SparkSession, lakehouse_settings: Settings, tmp_path: Path
+) -> None:
+    """Rows committed but never logged (a crash between the two commits) are logged, not
+    loaded again, by the next run."""
+    settings = replace(
+        lakehouse_settings, landing=tmp_path / "landing", bronze=str(tmp_path / "bronze")
+    )
+    manifest = generate(settings.landing, "--days", "2", "--orders-per-day", "30", "--seed", "3")
+    ensure_bronze_tables(spark, settings)
+    files = list_landed_files(settings.landing, "order_items")
+    planned = [plan_file(file) for file in files[:1]]
+    plan = BatchPlan(
+        "order_items",
+        "order_items-crashed-000001",
+        1,
+        "2025-01-01T00:00:00+00:00",
+        [item for item, _ in planned],
+    )
+    write_batch(
+        spark, settings, plan, [(files[0], planned[0][1])], dt.datetime.now(tz=dt.timezone.utc)
+    )
+    assert (
+        last_committed_plan(spark, settings.bronze_table_path("order_items")).batch_id
+        == plan.batch_id
+    )
+
+    result = ingest_entity(spark, settings, "order_items", progress=lambda _: None)
+    assert result.recovered_batches == 1
+    assert result.files_new == len(files) - 1
+    table = spark.read.format("delta").load(settings.bronze_table_path("order_items"))
+    expected = sum(entry["rows"] for entry in manifest["files"] if entry["entity"] == "order_items")
+    assert table.count() == expected
+    log = spark.read.format("delta").load(settings.bronze_table_path("_ingestion_log"))
+    assert log.where("entity = 'order_items'").count() == len(files)
+    rows_by_path = {
+        str((settings.landing / entry["path"]).resolve()): entry["rows"]
+        for entry in manifest["files"]
+    }
+    recovered = log.where(f"batch_id = '{plan.batch_id}'").first()
+    assert recovered.rows_loaded == rows_by_path[files[0].key]
+
+
+def write(path: Path, content: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path
+
+
+def test_bad_files_are_handled_and_the_rest_still_load(
+    spark: SparkSession,
+    lakehouse_settings: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = replace(
+        lakehouse_settings, landing=tmp_path / "landing", bronze=str(tmp_path / "bronze")
+    )
+    folder = settings.landing / "brands"
+    write(folder / "a_good.csv", b"brand_code,brand_name,category_code\nVOLT,Volt,CE\n")
+    write(
+        folder / "b_extra.csv",
+        b"Brand_Code, brand_name ,category_code,launch_year\nGLOW,Glow,BTY,2019\nNOVA,Nova,CE,\n",
+    )
+    write(folder / "c_missing.csv", b"brand_code,brand_name\nPAGE,Page\n")
+    write(folder / "d_unmatched.csv", b"sku,price\n1,2\n")
+    write(folder / "e_empty.csv", b"")
+    write(folder / "f_header_only.csv", b"brand_code,brand_name,category_code\n")
+    write(folder / "g_bad_utf8.csv", b"brand_code,brand_name,category_code\nZED,Z\xff\xfeed,CE\n")
+
+    assert ingest(settings, ["brands"]) == 1
+    captured = capsys.readouterr()
+    assert "d_unmatched.csv" in captured.err and "matches none" in captured.err
+
+    table = spark.read.format("delta").load(settings.bronze_table_path("brands"))
+    rows = {row.brand_code: row for row in table.collect()}
+    assert set(rows) == {"VOLT", "GLOW", "NOVA", "PAGE", "ZED"}
+    assert json.loads(rows["GLOW"]._rescued_data) == {"launch_year": "2019"}
+    assert rows["NOVA"]._rescued_data is None
+    assert rows["PAGE"].category_code is None
+    assert "\ufffd" in rows["ZED"].brand_name
+
+    log = {
+        row.file_name: row
+        for row in spark.read.format("delta")
+        .load(settings.bronze_table_path("_ingestion_log"))
+        .collect()
+    }
+    assert log["a_good.csv"].status == "loaded"
+    assert log["b_extra.csv"].extra_columns == "launch_year"
+    assert log["c_missing.csv"].status == "flagged"
+    assert log["c_missing.csv"].missing_columns == "category_code"
+    assert log["d_unmatched.csv"].status == "quarantined"
+    assert "d_unmatched.csv" in log["d_unmatched.csv"].error
+    assert log["e_empty.csv"].status == "empty"
+    assert log["f_header_only.csv"].status == "empty"
+    assert log["g_bad_utf8.csv"].status == "loaded"
+
+    # Quarantined files are recorded, not retried; --allow-quarantined turns the exit code off.
+    assert ingest(settings, ["brands"], allow_quarantined=True) == 0
+    assert table.count() == 5
