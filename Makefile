@@ -23,7 +23,7 @@ setup: $(SETUP_STAMP)
 	@$(BIN)/lakehouse setup-jars >/dev/null
 
 run: setup
-	$(BIN)/lakehouse build
+	$(BIN)/lakehouse run
 
 lint: setup
 	$(BIN)/ruff check .

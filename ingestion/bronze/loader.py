@@ -8,7 +8,8 @@ import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
 
 from ingestion.bronze.headers import match_header, parse_header_line
 from ingestion.bronze.landing import LandedFile, list_landed_files
@@ -24,7 +25,14 @@ from ingestion.bronze.ledger import (
     log_rows,
     logged_state,
 )
-from ingestion.bronze.schema import LOG_SCHEMA, LOG_TABLE, bronze_schema
+from ingestion.bronze.schema import (
+    CORRUPT_RECORD,
+    LOG_SCHEMA,
+    LOG_TABLE,
+    RESCUED_DATA,
+    SOURCE_ROW,
+    bronze_schema,
+)
 from ingestion.bronze.transform import BronzeLineage, read_landed_csv, to_bronze
 from ingestion.contract import ENTITIES
 from ingestion.settings import Settings
@@ -75,7 +83,9 @@ def plan_file(file: LandedFile) -> tuple[PlannedFile, object]:
     planned.missing_columns = list(match.missing)
     planned.extra_columns = list(match.extra)
     if match.missing:
-        planned.error = f"{file.key}: contract column(s) missing, loaded as null: {list(match.missing)}"
+        planned.error = (
+            f"{file.key}: contract column(s) missing, loaded as null: {list(match.missing)}"
+        )
     return planned, match
 
 
@@ -108,9 +118,12 @@ def write_batch(
     plan: BatchPlan,
     loadable: Sequence[tuple[LandedFile, object]],
     ingested_at: dt.datetime,
-) -> None:
+) -> dict[str, FileCounts]:
+    """Append the batch's rows in one Delta commit; return per-file counts, observed while
+    writing (no second pass over the data)."""
     frames: list[DataFrame] = []
-    for file, match in loadable:
+    observations: dict[str, Observation] = {}
+    for index, (file, match) in enumerate(loadable):
         lineage = BronzeLineage(
             source_file=file.key,
             batch_id=plan.batch_id,
@@ -118,7 +131,10 @@ def write_batch(
             file_modified_at=file.modified_at,
         )
         raw = read_landed_csv(spark, str(file.path), match)  # type: ignore[arg-type]
-        frames.append(to_bronze(raw, plan.entity, match, lineage))  # type: ignore[arg-type]
+        bronze = to_bronze(raw, plan.entity, match, lineage)  # type: ignore[arg-type]
+        observation = Observation(f"file_{index}")
+        observations[file.key] = observation
+        frames.append(bronze.observe(observation, *file_count_metrics()))
     batch = functools.reduce(DataFrame.unionByName, frames)
     with one_partition_per_file(spark, max(file.size_bytes for file, _ in loadable)):
         (
@@ -129,9 +145,35 @@ def write_batch(
             .option("userMetadata", plan.to_json())
             .save(settings.bronze_table_path(plan.entity))
         )
+    return {
+        path: counts_from_metrics(path, observation.get)
+        for path, observation in observations.items()
+    }
 
 
-def record(result: EntityResult, plan: BatchPlan, counts: dict[str, FileCounts], progress: Progress) -> None:
+def file_count_metrics() -> list[Column]:
+    rescued = F.col(RESCUED_DATA).isNotNull() | F.col(CORRUPT_RECORD).isNotNull()
+    return [
+        F.count(F.lit(1)).alias("rows_loaded"),
+        F.count(F.when(rescued, 1)).alias("rows_rescued"),
+        F.count(CORRUPT_RECORD).alias("rows_malformed"),
+        F.coalesce(F.max(SOURCE_ROW), F.lit(0)).alias("last_row"),
+    ]
+
+
+def counts_from_metrics(path: str, metrics: dict) -> FileCounts:
+    # Each file is read as one partition, so positions run 1..n without gaps.
+    if metrics["last_row"] != metrics["rows_loaded"]:
+        raise RuntimeError(
+            f"row positions of {path} are not contiguous ({metrics['rows_loaded']} rows, "
+            f"last position {metrics['last_row']}); the file was split across partitions"
+        )
+    return FileCounts(metrics["rows_loaded"], metrics["rows_rescued"], metrics["rows_malformed"])
+
+
+def record(
+    result: EntityResult, plan: BatchPlan, counts: dict[str, FileCounts], progress: Progress
+) -> None:
     for planned in plan.files:
         file_counts = counts.get(planned.path, FileCounts())
         name = planned.path.rsplit("/", 1)[-1]
@@ -209,8 +251,7 @@ def ingest_entity(
         ]
         counts: dict[str, FileCounts] = {}
         if loadable:
-            write_batch(spark, settings, plan, loadable, started)
-            counts = batch_counts(spark, table_path, plan.batch_id)
+            counts = write_batch(spark, settings, plan, loadable, started)
         append_log(spark, log_path, plan, log_rows(plan, counts, now()))
         result.batches += 1
         record(result, plan, counts, progress)

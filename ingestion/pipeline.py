@@ -1,0 +1,154 @@
+"""The whole job on one SparkSession: sample data if the landing zone is empty, ingest, build,
+and a summary of what landed where."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+
+from ingestion import cli
+from ingestion.bronze.loader import EntityResult, ensure_bronze_tables, ingest_entity
+from ingestion.build_report import BuildReport, build_report, describe
+from ingestion.contract import ENTITIES
+from ingestion.dbt_runner import run_dbt
+from ingestion.result_format import render_table
+from ingestion.settings import Settings
+from ingestion.spark import get_spark
+
+LAYERS = ("bronze", "silver", "gold")
+QUARANTINE_SUFFIX = "_rejected"
+
+
+@dataclass(frozen=True)
+class SampleSize:
+    days: int = 7
+    orders_per_day: int = 500
+    seed: int = 42
+
+
+@dataclass
+class RunOutcome:
+    ingest: list[EntityResult]
+    build: BuildReport
+    seconds: float
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.build.success else 1
+
+
+def landing_is_empty(settings: Settings) -> bool:
+    return not any(settings.landing.rglob("*.csv")) if settings.landing.is_dir() else True
+
+
+def generate_sample(settings: Settings, sample: SampleSize, say: Callable[[str], None]) -> None:
+    say(
+        f"landing zone {settings.landing} is empty: generating {sample.days} days x "
+        f"{sample.orders_per_day:,} orders of sample data (seed {sample.seed})"
+    )
+    code = cli.main(
+        [
+            "generate",
+            "--landing",
+            str(settings.landing),
+            "--days",
+            str(sample.days),
+            "--orders-per-day",
+            str(sample.orders_per_day),
+            "--seed",
+            str(sample.seed),
+            "--quiet",
+        ]
+    )
+    if code != 0:
+        raise RuntimeError(f"sample data generation failed with exit code {code}")
+
+
+def table_counts(spark: SparkSession) -> list[tuple[str, str, int]]:
+    counts = []
+    for schema in LAYERS:
+        if not spark.catalog.databaseExists(schema):
+            continue
+        for table in sorted(spark.catalog.listTables(schema), key=lambda item: item.name):
+            if table.tableType == "VIEW":
+                continue
+            rows = spark.table(f"{schema}.{table.name}").count()
+            counts.append((schema, table.name, rows))
+    return counts
+
+
+def quarantine_counts(spark: SparkSession) -> list[tuple[str, str, int]]:
+    rows = []
+    if not spark.catalog.databaseExists("silver"):
+        return rows
+    for table in spark.catalog.listTables("silver"):
+        if not table.name.endswith(QUARANTINE_SUFFIX):
+            continue
+        columns = {column.name for column in spark.catalog.listColumns(f"silver.{table.name}")}
+        if "reject_reason" not in columns:
+            continue
+        grouped = spark.sql(
+            f"select reject_reason, count(*) as n from silver.{table.name} group by 1 order by 1"
+        ).collect()
+        rows += [(table.name, row.reject_reason, row.n) for row in grouped]
+    return rows
+
+
+def run_pipeline(
+    settings: Settings,
+    sample: SampleSize,
+    dbt_args: list[str],
+    say: Callable[[str], None],
+) -> RunOutcome:
+    started = time.monotonic()
+    if landing_is_empty(settings):
+        generate_sample(settings, sample, say)
+    spark = get_spark(settings)
+    say(f"ingesting {settings.landing} → {settings.bronze}")
+    ensure_bronze_tables(spark, settings)
+    ingested = [ingest_entity(spark, settings, entity, progress=say) for entity in ENTITIES]
+    say("building Silver and Gold with dbt (seeds, models, tests) …")
+    outcome = run_dbt("build", dbt_args, settings)
+    return RunOutcome(ingested, build_report(outcome.result.result), time.monotonic() - started)
+
+
+def print_summary(spark: SparkSession, settings: Settings, outcome: RunOutcome) -> None:
+    out = sys.stdout
+    new_rows = sum(result.rows_loaded for result in outcome.ingest)
+    quarantined_files = [item for result in outcome.ingest for item in result.quarantined]
+    print("\n== lakehouse run: summary ==", file=out)
+    print(
+        f"ingested {new_rows:,} new rows from {sum(r.files_new for r in outcome.ingest)} new files"
+        f" ({len(quarantined_files)} files quarantined)",
+        file=out,
+    )
+    print("\nrows per layer:", file=out)
+    print(
+        render_table(
+            ["schema", "table", "rows"], [(s, t, f"{n:,}") for s, t, n in table_counts(spark)]
+        ),
+        file=out,
+    )
+    rejects = quarantine_counts(spark)
+    if rejects:
+        print("\nquarantined rows by reason:", file=out)
+        print(
+            render_table(["table", "reason", "rows"], [(t, r, f"{n:,}") for t, r, n in rejects]),
+            file=out,
+        )
+    print("", file=out)
+    for line in describe(outcome.build):
+        print(line, file=out)
+    for _path, error in quarantined_files:
+        print(f"  quarantined file: {error}", file=out)
+    print(f"\nfinished in {outcome.seconds:.0f} s. Next:", file=out)
+    print('  .venv/bin/lakehouse sql "select * from gold.sales_transactions limit 10"', file=out)
+    print(
+        '  .venv/bin/lakehouse sql "select * from gold.daily_sales_by_channel order by 1"', file=out
+    )
+    print("  .venv/bin/dbt docs generate && .venv/bin/dbt docs serve   # lineage", file=out)
+    print(f"  state: {settings.home}", file=out)
