@@ -50,7 +50,9 @@ def match_header(entity: str, header_fields: list[str]) -> HeaderMatch:
     blanks = [index + 1 for index, column in enumerate(columns) if column == ""]
     if blanks:
         return HeaderMatch(
-            columns, contract, error=f"header column(s) {blanks} have no name: {list(header_fields)}"
+            columns,
+            contract,
+            error=f"header column(s) {blanks} have no name: {list(header_fields)}",
         )
     duplicates = sorted({column for column in columns if columns.count(column) > 1})
     if duplicates:

@@ -116,9 +116,9 @@ def batch_counts(spark: SparkSession, table_path: str, batch_id: str) -> dict[st
         .groupBy(SOURCE_FILE)
         .agg(
             F.count(F.lit(1)).alias("rows_loaded"),
-            F.count(F.when(F.col(RESCUED_DATA).isNotNull() | F.col(CORRUPT_RECORD).isNotNull(), 1)).alias(
-                "rows_rescued"
-            ),
+            F.count(
+                F.when(F.col(RESCUED_DATA).isNotNull() | F.col(CORRUPT_RECORD).isNotNull(), 1)
+            ).alias("rows_rescued"),
             F.count(CORRUPT_RECORD).alias("rows_malformed"),
             F.max(SOURCE_ROW).alias("last_row"),
         )
@@ -136,7 +136,9 @@ def batch_counts(spark: SparkSession, table_path: str, batch_id: str) -> dict[st
     return counts
 
 
-def log_rows(plan: BatchPlan, counts: dict[str, FileCounts], finished_at: dt.datetime) -> list[tuple]:
+def log_rows(
+    plan: BatchPlan, counts: dict[str, FileCounts], finished_at: dt.datetime
+) -> list[tuple]:
     started_at = dt.datetime.fromisoformat(plan.started_at)
     rows = []
     for planned in plan.files:

@@ -117,7 +117,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def ingest(
-    settings: Settings, entities: list[str], max_files_per_batch: int = 100, allow_quarantined: bool = False
+    settings: Settings,
+    entities: list[str],
+    max_files_per_batch: int = 100,
+    allow_quarantined: bool = False,
 ) -> int:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -127,7 +130,9 @@ def ingest(
     progress(f"ingesting {settings.landing} -> {settings.bronze}")
     ensure_bronze_tables(spark, settings)
     results = [
-        ingest_entity(spark, settings, entity, max_files_per_batch=max_files_per_batch, progress=progress)
+        ingest_entity(
+            spark, settings, entity, max_files_per_batch=max_files_per_batch, progress=progress
+        )
         for entity in entities
     ]
     print(summary_table(results))
