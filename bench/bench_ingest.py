@@ -80,6 +80,7 @@ def main() -> int:
     peaks: dict[str, float] = {"bare": 0.0, "ingest": 0.0}
     for repeat in range(args.repeats):
         target = workdir / f"bare-{repeat}"
+        shutil.rmtree(target, ignore_errors=True)
         with PeakMemory(os.getpid()) as memory:
             started = time.perf_counter()
             spark.read.option("header", "true").csv(files).write.format("delta").save(str(target))
@@ -88,6 +89,7 @@ def main() -> int:
         shutil.rmtree(target)
 
         run_settings = replace(settings, bronze=str(workdir / f"bronze-{repeat}"))
+        shutil.rmtree(run_settings.bronze, ignore_errors=True)  # left by an interrupted run
         ensure_bronze_tables(spark, run_settings)
         with PeakMemory(os.getpid()) as memory:
             started = time.perf_counter()

@@ -10,8 +10,10 @@ def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         children = task / "children"
-        if children.exists():
+        try:
             found += [int(item) for item in children.read_text().split()]
+        except OSError:  # the task ended while we looked
+            continue
     return found
 
 

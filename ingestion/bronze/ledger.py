@@ -98,7 +98,8 @@ def logged_state(spark: SparkSession, log_path: str, entity: str) -> tuple[set[s
 
 def last_committed_plan(spark: SparkSession, table_path: str) -> BatchPlan | None:
     """The newest batch plan recorded in the Bronze table's commit history."""
-    history = spark.sql(f"describe history delta.`{table_path}` limit 20")
+    # The DeltaTable API reads the log by path; no catalog (metastore) lookup is involved.
+    history = DeltaTable.forPath(spark, table_path).history(20)
     for row in history.select("userMetadata").collect():
         plan = BatchPlan.from_json(row.userMetadata)
         if plan is not None:
