@@ -35,10 +35,12 @@ class RunOutcome:
     ingest: list[EntityResult]
     build: BuildReport
     seconds: float
+    dbt_success: bool = True
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.build.success else 1
+        # dbt can fail before any node runs (a parse error): then there are no node results.
+        return 0 if self.build.success and self.dbt_success else 1
 
 
 def landing_is_empty(settings: Settings) -> bool:
@@ -113,7 +115,12 @@ def run_pipeline(
     ingested = [ingest_entity(spark, settings, entity, progress=say) for entity in ENTITIES]
     say("building Silver and Gold with dbt (seeds, models, tests) …")
     outcome = run_dbt("build", dbt_args, settings)
-    return RunOutcome(ingested, build_report(outcome.result.result), time.monotonic() - started)
+    return RunOutcome(
+        ingested,
+        build_report(outcome.result.result),
+        time.monotonic() - started,
+        dbt_success=outcome.success,
+    )
 
 
 def print_summary(spark: SparkSession, settings: Settings, outcome: RunOutcome) -> None:
