@@ -3,13 +3,32 @@
     external tables `bronze.<table>` in the catalog of whichever Spark dbt is connected to
     (the embedded session or a Thrift server). Runs on every invocation (`on-run-start`); it
     only adds catalog entries, never data: ingestion is the one writer of Bronze.
+
+    When the Bronze root changes (LAKEHOUSE_BRONZE / var `bronze_root`), an entry that still
+    points at the old folder is dropped and created again at the new one. Dropping an EXTERNAL
+    table removes only its catalog entry, never its files; an entry that is not external (which
+    this macro never creates) is left alone and reported as an error instead.
 -#}
 {% macro register_bronze_sources() %}
     {%- if execute -%}
         {%- set root = var('bronze_root') | trim | replace('\\', '/') -%}
         {%- do run_query('create schema if not exists bronze') -%}
+        {%- set registered = bronze_catalog_entries() -%}
         {%- for table_name, folder in var('bronze_tables').items() -%}
             {%- set location = root.rstrip('/') ~ '/' ~ folder -%}
+            {%- set entry = registered.get(table_name | lower) -%}
+            {%- if entry is not none
+                and normalized_location(entry['location']) != normalized_location(location) -%}
+                {%- if entry['type'] != 'EXTERNAL' -%}
+                    {%- do exceptions.raise_compiler_error(
+                        'bronze.' ~ table_name ~ ' is a ' ~ entry['type'] ~ ' table at '
+                        ~ entry['location'] ~ ', not the external table at ' ~ location
+                        ~ ': drop it by hand if it is not needed.'
+                    ) -%}
+                {%- endif -%}
+                {{ log('bronze.' ~ table_name ~ ': ' ~ entry['location'] ~ ' -> ' ~ location) }}
+                {%- do run_query('drop table bronze.' ~ table_name) -%}
+            {%- endif -%}
             {%- do run_query(
                 'create table if not exists bronze.' ~ table_name
                 ~ " using delta location '" ~ location ~ "'"

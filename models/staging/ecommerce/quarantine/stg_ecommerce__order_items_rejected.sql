@@ -1,0 +1,60 @@
+{#-
+    Quarantine of bronze.order_items: every row that cannot be repaired, with one `reject_reason`
+    (see macro `ecommerce_reject_reason`), its values exactly as landed and its lineage.
+-#}
+
+with
+
+order_items as (
+
+    select * from {{ source('bronze', 'order_items') }}
+
+),
+
+quantity_words as (
+
+    select * from {{ ref('quantity_words') }}
+
+),
+
+classified as (
+
+    select
+        order_items.*,
+        {{ ecommerce_reject_reason('order_items', 'quantity_words.quantity_value') }}
+            as reject_reason
+    from order_items
+    left outer join quantity_words
+        on {{ quantity_word_key('order_items.quantity') }} = quantity_words.quantity_word
+
+),
+
+final as (
+
+    select
+        reject_reason,
+        dt,
+        order_ts,
+        customer_id,
+        order_id,
+        item_seq,
+        product_id,
+        quantity,
+        unit_price_currency,
+        unit_price,
+        discount_pct,
+        tax_amount,
+        channel,
+        coupon_code,
+        _rescued_data,
+        _corrupt_record,
+        _source_file,
+        _source_row,
+        _batch_id,
+        _ingested_at
+    from classified
+    where reject_reason is not null
+
+)
+
+select * from final

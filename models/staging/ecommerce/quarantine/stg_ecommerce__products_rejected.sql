@@ -1,0 +1,50 @@
+{#-
+    Quarantine of bronze.products: every row that cannot be repaired, with one `reject_reason`
+    (see macro `ecommerce_reject_reason`), its values exactly as landed and its lineage.
+-#}
+
+with
+
+products as (
+
+    select * from {{ source('bronze', 'products') }}
+
+),
+
+classified as (
+
+    select
+        *,
+        {{ ecommerce_reject_reason('products') }} as reject_reason
+    from products
+
+),
+
+final as (
+
+    select
+        reject_reason,
+        product_id,
+        sku,
+        category_code,
+        brand_code,
+        color,
+        size,
+        material,
+        weight_grams,
+        length_cm,
+        width_cm,
+        height_cm,
+        rating_count,
+        _rescued_data,
+        _corrupt_record,
+        _source_file,
+        _source_row,
+        _batch_id,
+        _ingested_at
+    from classified
+    where reject_reason is not null
+
+)
+
+select * from final

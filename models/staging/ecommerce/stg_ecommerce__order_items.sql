@@ -1,0 +1,170 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['order_id', 'item_seq'],
+    )
+}}
+
+{#-
+    One row per order line (order_id, item_seq), typed and cleaned. Incremental: a run reads
+    only the Bronze rows ingested after the newest one already here and merges them in, so a
+    line re-sent in a newer file replaces the older copy; a full refresh gives the same table.
+-#}
+
+with
+
+order_items as (
+
+    select * from {{ source('bronze', 'order_items') }}
+    {%- if is_incremental() %}
+        -- An empty table (built before the first ingestion) reads everything.
+        where
+            _ingested_at > (
+                select
+                    coalesce(
+                        max(processed._ingested_at), timestamp '1900-01-01 00:00:00+00:00'
+                    )
+                from {{ this }} as processed
+            )
+    {%- endif %}
+
+),
+
+quantity_words as (
+
+    select * from {{ ref('quantity_words') }}
+
+),
+
+channel_names as (
+
+    select * from {{ ref('channel_names') }}
+
+),
+
+already_merged as (
+
+    {%- if is_incremental() %}
+        select * from {{ this }}
+    {%- else %}
+        -- A full build merges into nothing.
+        select
+            cast(null as string) as order_id,
+            cast(null as int) as item_seq,
+            cast(null as bigint) as _duplicates_dropped
+        where false
+    {%- endif %}
+
+),
+
+classified as (
+
+    select
+        order_items.*,
+        quantity_words.quantity_value as quantity_word_value,
+        {{ ecommerce_reject_reason('order_items', 'quantity_words.quantity_value') }}
+            as reject_reason
+    from order_items
+    left outer join quantity_words
+        on {{ quantity_word_key('order_items.quantity') }} = quantity_words.quantity_word
+
+),
+
+cleaned as (
+
+    select
+        trim(order_id) as order_id,
+        {{ parse_integer('item_seq') }} as item_seq,
+        {{ parse_date('dt', 'yyyy-MM-dd') }} as order_date,
+        {{ parse_order_ts('order_ts') }} as order_ts,
+        {{ trim_to_null('customer_id') }} as customer_id,
+        {{ trim_to_null('product_id') }} as product_id,
+        {{ parse_quantity('quantity', 'quantity_word_value') }} as quantity,
+        {{ parse_money('unit_price') }} as unit_price,
+        {{ clean_code('unit_price_currency') }} as unit_price_currency,
+        {{ parse_percent('discount_pct') }} as discount_pct,
+        {{ parse_money('tax_amount') }} as tax_amount,
+        {{ trim_to_null('channel') }} as source_channel,
+        lower({{ trim_to_null('coupon_code') }}) as coupon_code,
+        _rescued_data,
+        _source_file,
+        _source_row,
+        _batch_id,
+        _ingested_at
+    from classified
+    where reject_reason is null
+
+),
+
+channel_mapped as (
+
+    select
+        cleaned.*,
+        coalesce(channel_names.channel, cleaned.source_channel) as channel
+    from cleaned
+    left outer join channel_names
+        on lower(cleaned.source_channel) = lower(channel_names.source_channel)
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by order_id, item_seq
+            order by
+                _ingested_at desc,
+                regexp_extract(_source_file, '[^/]*$', 0) desc,
+                _source_file desc,
+                _source_row desc
+        ) as copy_rank,
+        count(*) over (partition by order_id, item_seq) - 1 as copies_dropped
+    from channel_mapped
+
+),
+
+deduplicated as (
+
+    select
+        ranked.*,
+        -- A line already merged by an earlier run is replaced: its copies count too.
+        ranked.copies_dropped
+        + coalesce(already_merged._duplicates_dropped + 1, 0) as duplicates_dropped
+    from ranked
+    left outer join already_merged
+        on
+            ranked.order_id = already_merged.order_id
+            and ranked.item_seq = already_merged.item_seq
+    where ranked.copy_rank = 1
+
+),
+
+final as (
+
+    select
+        order_id,
+        item_seq,
+        order_date,
+        order_ts,
+        customer_id,
+        product_id,
+        quantity,
+        unit_price,
+        unit_price_currency,
+        discount_pct,
+        tax_amount,
+        channel,
+        coupon_code,
+        _rescued_data,
+        duplicates_dropped as _duplicates_dropped,
+        _source_file,
+        _source_row,
+        _batch_id,
+        _ingested_at
+    from deduplicated
+
+)
+
+select * from final

@@ -1,0 +1,344 @@
+"""Silver built by dbt on generated data: staging, quarantine, SCD2 history and dimensions.
+
+Both stages of the shared scenario (conftest.py) are checked:
+
+1. generate (2 days, 2 dimension exports) -> ingest -> ``dbt build --full-refresh``: the exact
+   quarantine counts per reason, duplicate counts, Silver rows and SCD2 versions of the
+   generator's manifest, the dimensions' lookups, and every order line finding its versions.
+2. append a day and an export -> ingest -> incremental ``dbt build`` -> ``dbt run
+   --full-refresh``: every Silver table equals its incremental self (read back by Delta time
+   travel), and the staging SQL gives the same rows with ``spark.sql.ansi.enabled`` on.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from conftest import Scenario
+from delta.tables import DeltaTable
+from pyspark.sql import SparkSession
+
+from ingestion.contract import ENTITIES
+from ingestion.dbt_runner import DbtOutcome
+from ingestion.settings import Settings
+
+STAGING = tuple(f"silver.stg_ecommerce__{entity}" for entity in ENTITIES)
+QUARANTINE = tuple(f"silver.stg_ecommerce__{entity}_rejected" for entity in ENTITIES)
+HISTORY = ("silver.int_products_scd2", "silver.int_customers_scd2")
+DIMS = ("gold.dim_products", "gold.dim_customers", "gold.dim_date")
+SILVER_TABLES = STAGING + QUARANTINE + HISTORY + DIMS
+
+
+def warn_failures(outcome: DbtOutcome, name: str) -> int:
+    for result in outcome.result.result.results:
+        if result.node.name == name:
+            return int(result.failures or 0)
+    raise AssertionError(f"{name} did not run")
+
+
+def rows(spark: SparkSession, query: str) -> list[Any]:
+    return spark.sql(query).collect()
+
+
+def scalar(spark: SparkSession, query: str) -> Any:
+    return spark.sql(query).first()[0]
+
+
+def bronze(settings: Settings, entity: str) -> str:
+    """A Bronze table by its path: the catalog's `bronze.*` may point at another test's root."""
+    return f"delta.`{settings.bronze_table_path(entity)}`"
+
+
+# --- scenario 1: one build, checked against the generator's manifest ------------------------
+
+
+def check_against_manifest(spark: SparkSession, scenario: Scenario) -> None:
+    manifest = scenario.manifest
+    entities = manifest["entities"]
+    for entity in ENTITIES:
+        expected = entities[entity]
+        staged = f"silver.stg_ecommerce__{entity}"
+        rejected = f"silver.stg_ecommerce__{entity}_rejected"
+
+        reasons = {
+            row.reject_reason: row.n
+            for row in rows(
+                spark, f"select reject_reason, count(*) as n from {rejected} group by 1"
+            )
+        }
+        wanted = {reason: n for reason, n in expected["quarantine"].items() if n}
+        assert reasons == wanted, entity
+
+        assert (
+            scalar(spark, f"select sum(_duplicates_dropped) from {staged}")
+            == (expected["duplicates"])
+        ), entity
+        bronze_rows = scalar(spark, f"select count(*) from {bronze(scenario.settings, entity)}")
+        assert bronze_rows == expected["rows"], entity
+        silver = scalar(spark, f"select count(*) from {staged}")
+        assert bronze_rows == silver + sum(reasons.values()) + expected["duplicates"], entity
+
+        if entity == "order_items":
+            assert silver == expected["expected_silver_rows"]
+        else:
+            # Every picture is staged; the latest is the current one.
+            assert silver == expected["clean"], entity
+            current = scalar(spark, f"select count_if(is_latest_export) from {staged}")
+            assert current == expected["expected_silver_rows"], entity
+
+    for entity, table in (("products", HISTORY[0]), ("customers", HISTORY[1])):
+        scd2 = entities[entity]["scd2"]
+        versions, current = spark.sql(f"select count(*), count_if(is_current) from {table}").first()
+        assert (versions, current) == (scd2["versions"], scd2["current_versions"]), entity
+        assert versions - current == scd2["closed_versions"], entity
+
+
+def test_quarantine_duplicates_and_silver_rows_match_the_manifest(
+    spark: SparkSession, built_scenario: Scenario
+) -> None:
+    check_against_manifest(spark, built_scenario)
+
+
+def test_bronze_sources_moved_to_this_root_without_touching_the_old_one(
+    spark: SparkSession, lakehouse_settings: Settings, built_scenario: Scenario
+) -> None:
+    for entity in ENTITIES:
+        location = spark.sql(f"describe detail bronze.{entity}").first().location
+        assert location.rstrip("/").endswith(built_scenario.settings.bronze_table_path(entity)), (
+            entity
+        )
+        # Re-registering an external table only changed the catalog: the old data is intact.
+        old = lakehouse_settings.bronze_table_path(entity)
+        assert DeltaTable.isDeltaTable(spark, old), entity
+
+
+def test_staging_keeps_rescued_data_visible(spark: SparkSession, built_scenario: Scenario) -> None:
+    for table in STAGING + QUARANTINE:
+        assert "_rescued_data" in spark.table(table).columns, table
+
+
+def test_order_items_interface_for_gold(spark: SparkSession, built_scenario: Scenario) -> None:
+    types = dict(spark.table("silver.stg_ecommerce__order_items").dtypes)
+    assert {
+        "order_id": "string",
+        "item_seq": "int",
+        "order_date": "date",
+        "order_ts": "timestamp",
+        "customer_id": "string",
+        "product_id": "string",
+        "quantity": "int",
+        "unit_price": "decimal(18,2)",
+        "unit_price_currency": "string",
+        "discount_pct": "decimal(5,2)",
+        "tax_amount": "decimal(18,2)",
+        "channel": "string",
+        "coupon_code": "string",
+        "_source_file": "string",
+        "_source_row": "bigint",
+        "_batch_id": "string",
+        "_ingested_at": "timestamp",
+    }.items() <= types.items()
+    assert (
+        scalar(
+            spark,
+            "select count(*) from silver.stg_ecommerce__order_items"
+            " where coupon_code = '' or quantity < 1 or discount_pct not between 0 and 100",
+        )
+        == 0
+    )
+
+
+def test_every_order_line_finds_one_version_or_is_a_counted_orphan(
+    spark: SparkSession, built_scenario: Scenario
+) -> None:
+    manifest = built_scenario.manifest
+    orphans = manifest["entities"]["order_items"]["orphans"]
+    for dimension, key, orphan in (
+        ("dim_products", "product_id", "orphan_product_id"),
+        ("dim_customers", "customer_id", "orphan_customer_id"),
+    ):
+        matches = rows(
+            spark,
+            f"""
+            select lines.order_id, lines.item_seq, count(versions.{key}) as versions
+            from silver.stg_ecommerce__order_items as lines
+            left outer join gold.{dimension} as versions
+                on lines.{key} = versions.{key}
+                and lines.order_ts >= versions.valid_from
+                and lines.order_ts < versions.valid_to
+            group by lines.order_id, lines.item_seq
+            """,
+        )
+        assert max(row.versions for row in matches) == 1, dimension
+        assert sum(1 for row in matches if row.versions == 0) == orphans[orphan], dimension
+
+
+def test_dimension_lookups_and_unknown_members(
+    spark: SparkSession, built_scenario: Scenario
+) -> None:
+    manifest = built_scenario.manifest
+    latest = {entry["path"]: entry for entry in manifest["files"]}
+    products_file = latest[manifest["entities"]["products"]["latest_file"]]
+    customers_file = latest[manifest["entities"]["customers"]["latest_file"]]
+
+    unknown_brand = scalar(
+        spark,
+        "select count(*) from gold.dim_products"
+        " where is_current and product_key <> '-1' and brand_name = 'Not Available'",
+    )
+    assert unknown_brand == products_file["orphans"].get("orphan_brand_code", 0)
+    assert (
+        scalar(
+            spark,
+            "select count(*) from gold.dim_products where brand_name = 'Not Available'"
+            " and category_name <> 'Not Available'",
+        )
+        == 0
+    )
+
+    unmapped = rows(
+        spark,
+        """
+        select customers.region
+        from gold.dim_customers as customers
+        left anti join silver.region_map as regions
+            on customers.country = regions.country and customers.state = regions.state
+        where customers.is_current and customers.customer_key <> '-1'
+        """,
+    )
+    assert len(unmapped) == customers_file["anomalies"].get("region_unmapped", 0)
+    assert {row.region for row in unmapped} <= {"Other"}
+
+    unknown_product = "select product_id from gold.dim_products where product_key = '-1'"
+    assert [row.product_id for row in rows(spark, unknown_product)] == ["UNKNOWN"]
+    unknown_customer = "select customer_id from gold.dim_customers where customer_key = '-1'"
+    assert [row.customer_id for row in rows(spark, unknown_customer)] == ["UNKNOWN"]
+    assert scalar(spark, "select count(*) from gold.dim_date where date_id = -1") == 1
+    for dimension in ("dim_products", "dim_customers"):
+        window = spark.sql(f"select min(valid_from), max(valid_to) from gold.{dimension}").first()
+        assert window[0] == dt.datetime(1900, 1, 1)
+        assert window[1] == dt.datetime(9999, 12, 31, 23, 59, 59)
+
+
+def calendar_disagreements(landing: Path) -> int:
+    """Independently of Spark: staged calendar rows whose supplied day name, quarter or ISO
+    week disagree with the date (every calendar file; the last row of a repeated date)."""
+    names = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    wrong = 0
+    for path in sorted((landing / "date").glob("*.csv")):
+        kept: dict[dt.date, list[str]] = {}
+        for line in path.read_text(encoding="utf-8").split("\n")[1:]:
+            try:
+                fields = next(csv.reader([line], strict=True), [])
+            except csv.Error:
+                continue
+            if len(fields) != 5 or line.count('"') % 2:
+                continue
+            try:
+                day = dt.datetime.strptime(fields[0].strip(), "%d-%m-%Y").date()
+            except ValueError:
+                continue
+            kept[day] = fields
+        for day, fields in kept.items():
+            expected = (names[day.weekday()], str((day.month - 1) // 3 + 1), day.isocalendar()[1])
+            week = int(fields[4]) if fields[4].strip().lstrip("-").isdigit() else None
+            if (fields[2].strip(), fields[3].strip(), week) != expected:
+                wrong += 1
+    return wrong
+
+
+def test_dim_date_spans_orders_and_calendar_and_warns_on_wrong_attributes(
+    spark: SparkSession, built_scenario: Scenario
+) -> None:
+    outcome = built_scenario.outcome
+    first, last, days = spark.sql(
+        "select min(date), max(date), count(*) from gold.dim_date where date_id <> -1"
+    ).first()
+    known = spark.sql(
+        """
+        select min(known), max(known) from (
+            select order_date as known from silver.stg_ecommerce__order_items
+            union all
+            select calendar_date as known from silver.stg_ecommerce__date
+        )
+        """
+    ).first()
+    assert (first, last) == (known[0], known[1])
+    assert days == (last - first).days + 1
+    week = scalar(spark, "select week from gold.dim_date where date = date'2024-12-30'")
+    assert week == "Week1-2025"
+
+    wrong = calendar_disagreements(built_scenario.settings.landing)
+    assert wrong > 0
+    assert warn_failures(outcome, "assert_calendar_file_attributes_match_date") == wrong
+
+
+# --- scenario 2: a new day and export, incremental build, then the same from scratch ---------
+
+
+def test_second_build_was_an_incremental_merge(
+    spark: SparkSession, grown_scenario: Scenario
+) -> None:
+    versions = grown_scenario.versions
+    table = "silver.stg_ecommerce__order_items"
+    history = spark.sql(f"describe history {table}").collect()
+    by_version = {row.version: row.operation for row in history}
+    assert by_version[versions[table]] == "MERGE"
+
+
+def test_incremental_build_equals_a_full_refresh(
+    spark: SparkSession, grown_scenario: Scenario
+) -> None:
+    versions = grown_scenario.versions
+    for table in SILVER_TABLES:
+        # Same Bronze rows on both sides, so even the load-time columns must agree.
+        incremental = spark.sql(f"select * from {table} version as of {versions[table]}")
+        full = spark.table(table)
+        assert incremental.columns == full.columns, table
+        assert incremental.exceptAll(full).count() == 0, table
+        assert full.exceptAll(incremental).count() == 0, table
+    check_against_manifest(spark, grown_scenario)
+
+
+def test_staging_is_the_same_with_ansi_mode_on(
+    spark: SparkSession, grown_scenario: Scenario
+) -> None:
+    compiled = grown_scenario.target / "compiled" / "lakehouse" / "models" / "staging" / "ecommerce"
+    previous = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", "true")
+    try:
+        for table in STAGING + QUARANTINE:
+            name = table.split(".", 1)[1]
+            folder = compiled / "quarantine" if name.endswith("_rejected") else compiled
+            strict = spark.sql((folder / f"{name}.sql").read_text(encoding="utf-8"))
+            built = spark.table(table)
+            assert strict.exceptAll(built).count() == 0, table
+            assert built.exceptAll(strict).count() == 0, table
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", previous)
+
+
+def test_scd2_history_grew_with_the_new_export(
+    spark: SparkSession, grown_scenario: Scenario
+) -> None:
+    manifest = grown_scenario.manifest
+    exports = [export["date"] for export in manifest["timeline"]["exports"]]
+    assert len(exports) == 3
+    opened = Counter(
+        row.opened
+        for row in rows(
+            spark,
+            "select cast(to_date(valid_from) as string) as opened from silver.int_products_scd2",
+        )
+    )
+    new_export = next(
+        entry
+        for entry in manifest["files"]
+        if entry["entity"] == "products" and entry.get("export_index") == 2
+    )
+    # Changed keys open a version at the new export's date; new keys start at the beginning.
+    assert opened[new_export["export_date"]] == new_export["changed_keys"]
