@@ -1,0 +1,70 @@
+{#-
+    The docs catalog on open-source Delta Lake (adapter override of dbt-spark's macro).
+
+    dbt-spark builds `catalog.json` from `show table extended in <schema> like '*'`: it reads
+    each relation's columns from the `information` text, which open-source Delta tables leave
+    without a schema (dbt-spark 1.11 then runs `describe extended` on every relation of the
+    schema, the project's or not, and leaves a relation without columns if that fails). So
+    during `dbt docs generate` (and only then) this override:
+
+    1. lists only the project's relations of the schema (models, seeds, snapshots, tests that
+       store failures, sources: every graph node with a relation in it), not every table an
+       analyst or an older build left there, with Spark's `like 'a|b|c'` pattern;
+    2. adds to each relation's `information` the schema block dbt-spark parses
+       (` |-- <column>: <type> (nullable = true)`, one line per column, from `describe table`),
+       unless Spark already put one there;
+    3. drops the `Statistics:` line: the metastore does not keep Delta tables' row counts
+       (`13628 bytes, 0 rows` for a table of 31 rows), and the docs would show them as facts.
+
+    Every other command (run, build, test, ...) lists the schema exactly as dbt-spark does.
+-#}
+{% macro spark__list_relations_without_caching(relation) %}
+    {%- set names = [] -%}
+    {%- if flags.WHICH == 'generate' -%}
+        {%- for node in graph.nodes.values() | list + graph.sources.values() | list -%}
+            {%- set name = node.get('alias') or node.get('identifier') -%}
+            {%- if node.get('relation_name') and name
+                and (node.get('schema') or '') | lower == relation.schema | lower -%}
+                {%- do names.append(name | lower) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+
+    {%- set pattern = names | unique | sort | join('|') if names else '*' -%}
+    {%- set listed = run_query(
+        'show table extended in ' ~ relation.schema ~ " like '" ~ pattern ~ "'"
+    ) -%}
+    {%- if not names -%}
+        {{ return(listed) }}
+    {%- endif -%}
+
+    {%- set relations = [] -%}
+    {%- for row in listed.rows -%}
+        {%- set kept = [] -%}
+        {%- for line in (row[3] or '').split('\n') if not line.startswith('Statistics:') -%}
+            {%- do kept.append(line) -%}
+        {%- endfor -%}
+        {%- set information = kept | join('\n') -%}
+        {%- if ' |-- ' not in information -%}
+            {%- set described = run_query(
+                'describe table ' ~ adapter.quote(row[0]) ~ '.' ~ adapter.quote(row[1])
+            ) -%}
+            {#- Columns come first; partitioning and other details follow a blank or `#` row. -#}
+            {%- set lines = ['Schema: root'] -%}
+            {%- set columns = namespace(done=false) -%}
+            {%- for column in described.rows -%}
+                {%- if not column[0] or column[0].startswith('#') -%}
+                    {%- set columns.done = true -%}
+                {%- endif -%}
+                {%- if not columns.done -%}
+                    {%- do lines.append(
+                        ' |-- ' ~ column[0] ~ ': ' ~ column[1] ~ ' (nullable = true)'
+                    ) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- set information = information.rstrip('\n') ~ '\n' ~ lines | join('\n') ~ '\n' -%}
+        {%- endif -%}
+        {%- do relations.append([row[0], row[1], row[2], information]) -%}
+    {%- endfor -%}
+    {{ return(relations) }}
+{% endmacro %}

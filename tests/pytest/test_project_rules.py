@@ -1,0 +1,383 @@
+"""The project's structure rules, checked on dbt's parsed manifest (what dbt-project-evaluator
+checks; hub packages are unreachable here, so the rules are written out).
+
+One ``dbt parse`` (no Spark) per module; each test lists every offender in its failure message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+from dbt.cli.main import dbtRunner
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+# Sources no model reads, on purpose, and why. Keep this list short: every entry is a rule
+# exception a reviewer has agreed to.
+UNMODELLED_SOURCES = {
+    "source.lakehouse.bronze.ingestion_log": (
+        "the ingestion's own log: watched by `dbt source freshness` (loaded_at_field "
+        "finished_at), documented for lineage, not modelled"
+    ),
+}
+
+QUARANTINE_FOLDER = "quarantine"
+QUARANTINE_SUFFIX = "_rejected"
+PRIMARY_KEY_TESTS = {"unique", "not_null"}
+COMBINATION_TEST = "unique_combination_of_columns"
+
+Manifest = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
+    out = tmp_path_factory.mktemp("rules")
+    result = dbtRunner().invoke(
+        [
+            "parse",
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--target-path",
+            str(out / "target"),
+            "--log-path",
+            str(out / "logs"),
+            "--quiet",
+        ]
+    )
+    assert result.success, f"dbt parse failed: {result.exception}"
+    return json.loads((out / "target" / "manifest.json").read_text())
+
+
+def resources(manifest: Manifest, *types: str) -> Iterator[dict[str, Any]]:
+    for node in manifest["nodes"].values():
+        if node["resource_type"] in types and node["package_name"] == "lakehouse":
+            yield node
+
+
+def models(manifest: Manifest) -> list[dict[str, Any]]:
+    return sorted(resources(manifest, "model"), key=lambda node: node["unique_id"])
+
+
+def model_path(node: dict[str, Any]) -> PurePosixPath:
+    """The model's file path below `models/`."""
+    return PurePosixPath(node["original_file_path"]).relative_to("models")
+
+
+def layer(node: dict[str, Any]) -> str:
+    return model_path(node).parts[0] if len(model_path(node).parts) > 1 else ""
+
+
+def is_quarantine(node: dict[str, Any]) -> bool:
+    return QUARANTINE_FOLDER in model_path(node).parts[:-1]
+
+
+def offenders_message(rule: str, offenders: list[str]) -> str:
+    return f"{rule}: {len(offenders)} offender(s)\n  " + "\n  ".join(offenders)
+
+
+# --- documentation -------------------------------------------------------------------------
+
+
+def test_every_model_seed_and_snapshot_is_described(manifest: Manifest) -> None:
+    offenders = [
+        f"{node['resource_type']} {node['name']} ({node['original_file_path']})"
+        for node in resources(manifest, "model", "seed", "snapshot")
+        if not node["description"].strip()
+    ]
+    assert not offenders, offenders_message("no description", offenders)
+
+
+def test_every_source_and_source_table_is_described(manifest: Manifest) -> None:
+    offenders = set()
+    for source in manifest["sources"].values():
+        if not source["source_description"].strip():
+            offenders.add(f"source {source['source_name']} ({source['original_file_path']})")
+        if not source["description"].strip():
+            offenders.add(f"source table {source['source_name']}.{source['name']}")
+    assert not offenders, offenders_message("no description", sorted(offenders))
+
+
+def test_every_documented_column_has_a_description(manifest: Manifest) -> None:
+    nodes = [*resources(manifest, "model", "seed", "snapshot"), *manifest["sources"].values()]
+    offenders = [
+        f"{node['unique_id']}.{column['name']}"
+        for node in nodes
+        for column in node["columns"].values()
+        if not (column.get("description") or "").strip()
+    ]
+    assert not offenders, offenders_message("column listed without a description", offenders)
+
+
+# --- tests ---------------------------------------------------------------------------------
+
+
+def blocking(test: dict[str, Any]) -> bool:
+    """A test that fails the build on its first failing row (no warn level, no threshold)."""
+    config = test["config"]
+    return (
+        str(config.get("severity", "error")).lower() == "error"
+        and re.sub(r"\s", "", str(config.get("error_if", "!=0"))) == "!=0"
+        and not config.get("where")
+    )
+
+
+def test_every_model_has_blocking_primary_key_tests(manifest: Manifest) -> None:
+    """unique + not_null on one column, or unique_combination_of_columns, at error level."""
+    column_tests: dict[tuple[str, str], set[str]] = {}
+    combined: set[str] = set()
+    for test in resources(manifest, "test"):
+        metadata = test.get("test_metadata") or {}
+        attached = test.get("attached_node")
+        if not attached or not blocking(test):
+            continue
+        if metadata.get("name") in PRIMARY_KEY_TESTS and test.get("column_name"):
+            key = (attached, test["column_name"].lower())
+            column_tests.setdefault(key, set()).add(metadata["name"])
+        elif metadata.get("name") == COMBINATION_TEST:
+            combined.add(attached)
+    with_key = combined | {
+        model for (model, _column), names in column_tests.items() if names >= PRIMARY_KEY_TESTS
+    }
+    offenders = [
+        f"{node['name']} ({node['original_file_path']})"
+        for node in models(manifest)
+        if node["unique_id"] not in with_key
+    ]
+    assert not offenders, offenders_message(
+        "no blocking primary-key test (unique + not_null on a column, or "
+        "unique_combination_of_columns; severity error, no where/error_if)",
+        offenders,
+    )
+
+
+# --- DAG -----------------------------------------------------------------------------------
+
+
+def source_parents(node: dict[str, Any]) -> list[str]:
+    return [parent for parent in node["depends_on"]["nodes"] if parent.startswith("source.")]
+
+
+def test_only_staging_models_read_sources(manifest: Manifest) -> None:
+    offenders = [
+        f"{node['name']} ({node['original_file_path']}) reads {', '.join(source_parents(node))}"
+        for node in models(manifest)
+        if source_parents(node) and layer(node) != "staging"
+    ]
+    assert not offenders, offenders_message("source read outside models/staging", offenders)
+
+
+def test_each_staging_model_reads_exactly_one_source(manifest: Manifest) -> None:
+    offenders = [
+        f"{node['name']} reads {len(source_parents(node))} sources: {source_parents(node)}"
+        for node in models(manifest)
+        if layer(node) == "staging" and len(source_parents(node)) != 1
+    ]
+    assert not offenders, offenders_message("staging model not 1:1 with a source", offenders)
+
+
+def test_each_source_table_is_read_by_one_staging_model(manifest: Manifest) -> None:
+    """One staging model per source table; its quarantine twin `<model>_rejected` (in
+    `quarantine/`) reads the same table to keep the rows staging cannot repair."""
+    nodes = manifest["nodes"]
+    offenders = []
+    for source_id in sorted(manifest["sources"]):
+        readers = [
+            nodes[child]
+            for child in manifest["child_map"].get(source_id, [])
+            if child.startswith("model.")
+        ]
+        staging = [node["name"] for node in readers if not is_quarantine(node)]
+        twins = {f"{name}{QUARANTINE_SUFFIX}" for name in staging}
+        strays = [node["name"] for node in readers if is_quarantine(node)]
+        strays = [name for name in strays if name not in twins]
+        if not readers and source_id in UNMODELLED_SOURCES:
+            continue
+        if len(staging) != 1 or strays:
+            offenders.append(
+                f"{source_id}: read by staging {staging or 'no model'}"
+                + (f", by quarantine models without a staging twin {strays}" if strays else "")
+            )
+    stale = [
+        source_id
+        for source_id in UNMODELLED_SOURCES
+        if source_id not in manifest["sources"] or manifest["child_map"].get(source_id)
+    ]
+    offenders += [f"{source_id}: listed in UNMODELLED_SOURCES but read" for source_id in stale]
+    assert not offenders, offenders_message(
+        "source table not read by exactly one staging model (and its quarantine twin)", offenders
+    )
+
+
+def test_staging_depends_only_on_sources_and_seeds(manifest: Manifest) -> None:
+    offenders = [
+        f"{node['name']} depends on {parent}"
+        for node in models(manifest)
+        if layer(node) == "staging"
+        for parent in node["depends_on"]["nodes"]
+        if not parent.startswith(("source.", "seed."))
+    ]
+    assert not offenders, offenders_message("staging model reads another model", offenders)
+
+
+def test_no_model_reads_a_later_layer(manifest: Manifest) -> None:
+    order = {"staging": 0, "intermediate": 1, "marts": 2}
+    nodes = manifest["nodes"]
+    offenders = [
+        f"{node['name']} ({layer(node)}) reads {nodes[parent]['name']} ({layer(nodes[parent])})"
+        for node in models(manifest)
+        for parent in node["depends_on"]["nodes"]
+        if parent.startswith("model.")
+        and order.get(layer(nodes[parent]), 0) > order.get(layer(node), 0)
+    ]
+    assert not offenders, offenders_message("model reads a downstream layer", offenders)
+
+
+# --- hard-coded relations ------------------------------------------------------------------
+
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+_STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_TOKENS = re.compile(r"`[^`]*`|[A-Za-z_][A-Za-z0-9_]*|\.|\(|\)|[^\sA-Za-z0-9_`.()]+")
+
+
+def hard_coded_relations(sql: str) -> list[str]:
+    """Relation names written as `schema.table` (or `delta.\\`path\\``) after FROM or JOIN in
+    raw model SQL: everything outside Jinja, comments and string literals. `ref()`,
+    `source()` and `this` render inside Jinja, so they never count. A FROM inside a function
+    call (`extract(hour from t.ts)`, `trim(both ' ' from x.y)`) is not a clause: only a FROM
+    at the parenthesis depth of a SELECT is."""
+    text = _JINJA.sub(" __jinja__ ", sql)
+    text = _COMMENTS.sub(" ", text)
+    text = _STRINGS.sub(" '' ", text)
+    tokens = _TOKENS.findall(text)
+    found = []
+    selects = [False]  # per parenthesis depth: has a SELECT been seen at this depth?
+    for index, token in enumerate(tokens):
+        word = token.lower()
+        if token == "(":
+            selects.append(False)
+        elif token == ")":
+            if len(selects) > 1:
+                selects.pop()
+        elif word == "select":
+            selects[-1] = True
+        elif word == "join" or (word == "from" and selects[-1]):
+            parts, position = [], index + 1
+            while position < len(tokens) and (not parts or tokens[position] == "."):
+                if parts:
+                    position += 1
+                if position < len(tokens) and re.match(r"[`A-Za-z_]", tokens[position]):
+                    parts.append(tokens[position])
+                position += 1
+            if len(parts) > 1:
+                found.append(".".join(parts))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("select * from {{ ref('stg_x') }} as stg_x", []),
+        ("select * from silver.stg_x", ["silver.stg_x"]),
+        (
+            "select a.x from {{ ref('a') }} as a\nleft outer join gold.dim_b as b on a.k = b.k",
+            ["gold.dim_b"],
+        ),
+        ("select 1 from (select * from bronze.orders) as o", ["bronze.orders"]),
+        ("select * from delta.`/data/bronze/orders`", ["delta.`/data/bronze/orders`"]),
+        ("select extract(hour from t.ts) as h, trim(both ' ' from t.c) from {{ this }} as t", []),
+        (
+            "-- from silver.x\nselect 'from gold.y' as s {# from a.b #} from {{ source('b', 'c') }}",
+            [],
+        ),
+        ("{% if is_incremental() %} where x > (select max(y) from {{ this }}) {% endif %}", []),
+    ],
+)
+def test_hard_coded_relation_scanner(sql: str, expected: list[str]) -> None:
+    assert hard_coded_relations(sql) == expected
+
+
+def test_no_hard_coded_relations(manifest: Manifest) -> None:
+    offenders = [
+        f"{node['original_file_path']}: {relation}"
+        for node in sorted(
+            resources(manifest, "model", "snapshot", "test", "analysis"),
+            key=lambda node: node["unique_id"],
+        )
+        if not (node["resource_type"] == "test" and node.get("test_metadata"))
+        for relation in hard_coded_relations(node["raw_code"])
+    ]
+    assert not offenders, offenders_message(
+        "hard-coded relation (use ref() or source())", offenders
+    )
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def test_every_source_table_has_freshness(manifest: Manifest) -> None:
+    offenders = []
+    for source in sorted(manifest["sources"].values(), key=lambda item: item["unique_id"]):
+        freshness = source.get("freshness") or {}
+        thresholds = [
+            freshness.get(key) or {} for key in ("warn_after", "error_after") if freshness
+        ]
+        has_threshold = any(item.get("count") and item.get("period") for item in thresholds)
+        loaded_at = source.get("loaded_at_field") or source.get("loaded_at_query")
+        if not (has_threshold and loaded_at):
+            offenders.append(
+                f"{source['source_name']}.{source['name']}: loaded_at_field={loaded_at!r}, "
+                f"freshness={freshness!r}"
+            )
+    assert not offenders, offenders_message("source table without freshness", offenders)
+
+
+# --- naming --------------------------------------------------------------------------------
+
+
+def naming_problem(node: dict[str, Any]) -> str | None:
+    name, parts = node["name"], model_path(node).parts
+    folders = parts[:-1]
+    if not folders or folders[0] not in ("staging", "intermediate", "marts"):
+        return "lives outside models/staging, models/intermediate and models/marts"
+    if folders[0] == "staging":
+        if len(folders) < 2:
+            return "staging models live in models/staging/<source system>/"
+        prefix = f"stg_{folders[1]}__"
+        if not name.startswith(prefix):
+            return f"staging model in models/staging/{folders[1]}/ must be named {prefix}<entity>"
+        if is_quarantine(node) != name.endswith(QUARANTINE_SUFFIX):
+            return (
+                f"quarantine models (and only they) end in {QUARANTINE_SUFFIX} and live in "
+                f"models/staging/{folders[1]}/{QUARANTINE_FOLDER}/"
+            )
+        return None
+    if name.startswith("stg_"):
+        return "stg_ models belong in models/staging/"
+    if folders[0] == "intermediate":
+        return None if name.startswith("int_") else "intermediate models are named int_<...>"
+    if name.startswith("int_"):
+        return "int_ models belong in models/intermediate/"
+    if len(folders) > 1 and folders[1] == "core":
+        return None if name.startswith(("dim_", "fct_")) else "core marts are named dim_/fct_"
+    if name.startswith(("dim_", "fct_")):
+        return "dim_/fct_ models belong in models/marts/core/"
+    if len(folders) < 2:
+        return "marts live in models/marts/core/ or models/marts/<area>/"
+    return None
+
+
+def test_model_names_match_their_folders(manifest: Manifest) -> None:
+    offenders = [
+        f"{node['name']} ({node['original_file_path']}): {problem}"
+        for node in models(manifest)
+        if (problem := naming_problem(node))
+    ]
+    assert not offenders, offenders_message("name does not match folder", offenders)
