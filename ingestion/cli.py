@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from ingestion.settings import SettingsError
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = ("run", "generate", "ingest", "build", "sql", "setup_jars")
+COMMANDS = ("run", "generate", "ingest", "build", "sql", "setup_jars", "thrift", "cluster")
 
 EPILOG = """\
 exit codes: 0 success; 1 the work failed (a dbt test, a quarantined file, a query error);
@@ -40,10 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    # `build` hands everything after it to dbt untouched, including options dbt knows and we don't.
-    if args_list[:1] == ["build"]:
-        args, extra = parser.parse_known_args(args_list)
-        args.dbt_args = [*getattr(args, "dbt_args", []), *extra]
+    # `build` hands everything after it to dbt untouched and in order, including options dbt
+    # knows and we don't (argparse would reorder them); only `build --help` is ours.
+    if args_list[:1] == ["build"] and not set(args_list[1:]) & {"-h", "--help"}:
+        args = parser.parse_args(["build"])
+        args.dbt_args = args_list[1:]
     else:
         args = parser.parse_args(args_list)
     try:

@@ -16,6 +16,7 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 from ingestion.bronze.loader import ensure_bronze_tables
 from ingestion.settings import Settings
 from ingestion.spark import get_spark
+from ingestion.thrift.server import ensure_metastore_free
 
 LOCAL_TARGET = "local"
 
@@ -47,6 +48,9 @@ def run_dbt(command: str, dbt_args: Sequence[str], settings: Settings) -> DbtOut
     # The profile reads the same resolved settings the session was built from.
     os.environ.update(settings.as_env())
     if requested_target(dbt_args) == LOCAL_TARGET:
+        # Derby admits one process: a running Thrift server of this state folder owns the
+        # metastore, so an embedded session would fail obscurely. Say so plainly instead.
+        ensure_metastore_free(settings)
         # dbt registers the Bronze tables on every run (on-run-start); make sure each exists,
         # empty if nothing was ingested yet, so a build before the first ingest still works.
         ensure_bronze_tables(get_spark(settings), settings)

@@ -29,7 +29,20 @@ ENV_VARS: dict[str, str] = {
     "LAKEHOUSE_DRIVER_HOST": "Address the Spark driver binds to and advertises; set a routable address when executors run on other machines. Default `127.0.0.1`.",
     "LAKEHOUSE_THRIFT_HOST": "Address the Spark Thrift Server binds to and dbt's `thrift` target connects to. Default `127.0.0.1`.",
     "LAKEHOUSE_THRIFT_PORT": "Port of the Spark Thrift Server. Default `10000`.",
+    "LAKEHOUSE_THRIFT_AUTH": "Thrift Server authentication: `none` (loopback use) or `password` (HiveServer2 CUSTOM: one user, password from `LAKEHOUSE_THRIFT_PASSWORD`). Default `none`.",
+    "LAKEHOUSE_THRIFT_USER": "User name dbt's `thrift` target connects as; with `password` authentication, the only user the server accepts. Default `lakehouse`.",
+    "LAKEHOUSE_CLUSTER_PORT": "Port of the local Spark standalone master (`lakehouse cluster start`). Default `7077`.",
+    "LAKEHOUSE_CLUSTER_UI_PORT": "Port of the standalone master's web UI, on loopback; `0` picks a free port. Default `8080`.",
+    "LAKEHOUSE_CLUSTER_WORKER_MEMORY": "Memory the local standalone worker offers to executors, e.g. `1g`. Default `1g`.",
+    "LAKEHOUSE_CLUSTER_WORKER_CORES": "Cores the local standalone worker offers to executors. Default `2`.",
 }
+
+# Secrets: read only from the environment, never exported by ``Settings.as_env`` or printed.
+SECRET_ENV_VARS: dict[str, str] = {
+    "LAKEHOUSE_THRIFT_PASSWORD": "Password of `LAKEHOUSE_THRIFT_USER` when `LAKEHOUSE_THRIFT_AUTH=password`, for the server and for dbt's `thrift` target. No default.",
+}
+
+THRIFT_AUTH_MODES = ("none", "password")
 
 _MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
 _MASTER = re.compile(
@@ -87,6 +100,12 @@ class Settings:
     driver_host: str
     thrift_host: str
     thrift_port: int
+    thrift_auth: str = "none"
+    thrift_user: str = "lakehouse"
+    cluster_port: int = 7077
+    cluster_ui_port: int = 8080
+    cluster_worker_memory: str = "1g"
+    cluster_worker_cores: int = 2
 
     @property
     def is_local_master(self) -> bool:
@@ -113,6 +132,12 @@ class Settings:
             "LAKEHOUSE_DRIVER_HOST": self.driver_host,
             "LAKEHOUSE_THRIFT_HOST": self.thrift_host,
             "LAKEHOUSE_THRIFT_PORT": str(self.thrift_port),
+            "LAKEHOUSE_THRIFT_AUTH": self.thrift_auth,
+            "LAKEHOUSE_THRIFT_USER": self.thrift_user,
+            "LAKEHOUSE_CLUSTER_PORT": str(self.cluster_port),
+            "LAKEHOUSE_CLUSTER_UI_PORT": str(self.cluster_ui_port),
+            "LAKEHOUSE_CLUSTER_WORKER_MEMORY": self.cluster_worker_memory,
+            "LAKEHOUSE_CLUSTER_WORKER_CORES": str(self.cluster_worker_cores),
         }
 
     def with_landing(self, landing: str | Path | None) -> Settings:
@@ -163,6 +188,12 @@ class Settings:
             driver_host=env.get("LAKEHOUSE_DRIVER_HOST") or "127.0.0.1",
             thrift_host=env.get("LAKEHOUSE_THRIFT_HOST") or "127.0.0.1",
             thrift_port=_int(env, "LAKEHOUSE_THRIFT_PORT", 10000, minimum=1, maximum=65535),
+            thrift_auth=(env.get("LAKEHOUSE_THRIFT_AUTH") or "none").strip().lower(),
+            thrift_user=env.get("LAKEHOUSE_THRIFT_USER") or "lakehouse",
+            cluster_port=_int(env, "LAKEHOUSE_CLUSTER_PORT", 7077, minimum=1, maximum=65535),
+            cluster_ui_port=_int(env, "LAKEHOUSE_CLUSTER_UI_PORT", 8080, minimum=0, maximum=65535),
+            cluster_worker_memory=env.get("LAKEHOUSE_CLUSTER_WORKER_MEMORY") or "1g",
+            cluster_worker_cores=_int(env, "LAKEHOUSE_CLUSTER_WORKER_CORES", 2, minimum=1),
         )
         settings.validate()
         return settings
@@ -179,6 +210,29 @@ class Settings:
             )
         if _is_uri(str(self.metastore)):
             raise SettingsError("LAKEHOUSE_METASTORE must be a local folder (embedded Derby)")
+        if self.thrift_auth not in THRIFT_AUTH_MODES:
+            raise SettingsError(
+                f"LAKEHOUSE_THRIFT_AUTH={self.thrift_auth!r} is not an authentication mode; use "
+                + " or ".join(THRIFT_AUTH_MODES)
+            )
+        if not self.thrift_user.strip():
+            raise SettingsError("LAKEHOUSE_THRIFT_USER must not be blank")
+        if not _MEMORY.match(self.cluster_worker_memory):
+            raise SettingsError(
+                f"LAKEHOUSE_CLUSTER_WORKER_MEMORY={self.cluster_worker_memory!r} is not a memory size; use e.g. 1g or 512m"
+            )
+
+
+def read_secret(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """A secret from the environment (one of ``SECRET_ENV_VARS``), or None when unset or empty.
+
+    Secrets are not part of ``Settings``: they are never exported to the dbt profile's
+    environment by ``as_env``, never printed with the settings, never written to a state file.
+    """
+    if name not in SECRET_ENV_VARS:
+        raise KeyError(f"{name} is not a declared secret")
+    env = os.environ if env is None else env
+    return env.get(name) or None
 
 
 def _int(

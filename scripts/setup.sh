@@ -21,6 +21,31 @@ if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
     fi
 fi
 
+# The Thrift server's password mode compiles a small Java class once (`lakehouse thrift start`
+# with LAKEHOUSE_THRIFT_AUTH=password), so a JDK's javac is wanted too. Not fatal: everything
+# else runs on the JRE.
+if ! command -v javac >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing openjdk-17-jdk-headless (javac, for the Thrift server's password mode)"
+        apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
+    else
+        echo "setup: note: no javac; the Thrift server's password mode needs a JDK (e.g. 'sudo apt-get install openjdk-17-jdk-headless')" >&2
+    fi
+fi
+
+# Headless Chromium, for the docs test (tests/pytest/test_docs_browser.py opens `dbt docs serve`
+# in it and checks the lineage graph). Debian's `chromium` package; installed when root with
+# apt-get (CI), otherwise a note: nothing else needs a browser.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 \
+    && ! command -v google-chrome >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing chromium (headless browser for the docs lineage test)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "setup: note: no chromium; the docs browser test needs it (e.g. 'sudo apt-get install chromium')" >&2
+    fi
+fi
+
 if ! "$PYTHON" -c 'import sys; sys.exit(not ((3, 10) <= sys.version_info[:2] < (3, 14)))'; then
     echo "setup: Python 3.10 to 3.13 is required; set PYTHON=/path/to/python3.x" >&2
     exit 2

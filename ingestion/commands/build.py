@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ingestion.dbt_runner import run_dbt
 from ingestion.settings import Settings
@@ -37,4 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     outcome = run_dbt("build", args.dbt_args, Settings.from_env())
+    if outcome.result.exception is not None:
+        # dbt could not start (bad arguments, project or profile): it printed nothing itself.
+        print(f"lakehouse build: dbt failed: {outcome.result.exception}", file=sys.stderr)
     return outcome.exit_code

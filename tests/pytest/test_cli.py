@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from pyspark.sql import SparkSession
 
 from ingestion import cli
+from ingestion.commands import build
 
 
 def subcommands() -> list[str]:
@@ -79,3 +81,16 @@ def test_sql_limit_and_errors(spark: SparkSession, capsys: pytest.CaptureFixture
 
     assert cli.main(["sql", "select * from no_such_table_anywhere"]) == 1
     assert "no_such_table_anywhere" in capsys.readouterr().err
+
+
+def test_build_hands_every_argument_to_dbt_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+
+    def record(command: str, dbt_args: list[str], settings: object) -> object:
+        seen.append([command, *dbt_args])
+        return SimpleNamespace(exit_code=0, result=SimpleNamespace(exception=None))
+
+    monkeypatch.setattr(build, "run_dbt", record)
+    args = ["--select", "+dim_currencies", "--target", "thrift", "--full-refresh"]
+    assert cli.main(["build", *args]) == 0
+    assert seen == [["build", *args]]

@@ -62,3 +62,27 @@ def test_thrift_profile_reads_host_and_port_from_the_environment() -> None:
     assert (output["host"], output["port"]) == ("10.1.2.3", 10123)
     defaults = render_output("thrift", {})
     assert (defaults["host"], defaults["port"]) == ("127.0.0.1", 10000)
+
+
+def test_thrift_profile_sends_no_password_by_default() -> None:
+    output = render_output("thrift", {})
+    assert output["auth"] == "NONE"
+    assert output["password"] is None
+    assert output["user"] == "lakehouse"
+
+
+def test_thrift_profile_password_mode_reads_the_secret_from_the_environment() -> None:
+    env = {
+        "LAKEHOUSE_THRIFT_AUTH": "password",
+        "LAKEHOUSE_THRIFT_USER": "analyst",
+        "LAKEHOUSE_THRIFT_PASSWORD": "12345",  # stays text, not a number
+    }
+    output = render_output("thrift", env)
+    assert (output["auth"], output["user"], output["password"]) == ("CUSTOM", "analyst", "12345")
+    profile_text = (PROJECT / "profiles.yml").read_text()
+    assert "LAKEHOUSE_THRIFT_PASSWORD', '" not in profile_text  # no default secret
+
+
+def test_thrift_profile_reaches_a_server_bound_to_all_interfaces_on_loopback() -> None:
+    output = render_output("thrift", {"LAKEHOUSE_THRIFT_HOST": "0.0.0.0"})
+    assert output["host"] == "127.0.0.1"
