@@ -7,12 +7,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 SETUP_STAMP := $(VENV)/.lakehouse-setup
 
-.PHONY: setup run test test-slow lint format bench clean help
+.PHONY: setup run test test-slow lint format clean help
 
 help:
 	@echo "make run    generate sample data, ingest, build with dbt, print a summary"
 	@echo "make test   lint (ruff, sqlfluff) and the test suite"
 	@echo "make setup  venv + pinned packages + Delta jars (run by the two above)"
+	@echo "make test-slow  whole project through Thrift and on a standalone cluster"
+	@echo "make lint | make format | make clean"
+	@echo "benchmarks: bench/*.py (see bench/results/README.md)"
 
 $(SETUP_STAMP): pyproject.toml scripts/setup.sh
 	PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/setup.sh

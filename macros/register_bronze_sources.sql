@@ -17,8 +17,9 @@
         {%- for table_name, folder in var('bronze_tables').items() -%}
             {%- set location = root.rstrip('/') ~ '/' ~ folder -%}
             {%- set entry = registered.get(table_name | lower) -%}
-            {%- if entry is not none
-                and normalized_location(entry['location']) != normalized_location(location) -%}
+            {%- set in_place = entry is not none
+                and normalized_location(entry['location']) == normalized_location(location) -%}
+            {%- if entry is not none and not in_place -%}
                 {%- if entry['type'] != 'EXTERNAL' -%}
                     {%- do exceptions.raise_compiler_error(
                         'bronze.' ~ table_name ~ ' is a ' ~ entry['type'] ~ ' table at '
@@ -29,10 +30,13 @@
                 {{ log('bronze.' ~ table_name ~ ': ' ~ entry['location'] ~ ' -> ' ~ location) }}
                 {%- do run_query('drop table bronze.' ~ table_name) -%}
             {%- endif -%}
-            {%- do run_query(
-                'create table if not exists bronze.' ~ table_name
-                ~ " using delta location '" ~ location ~ "'"
-            ) -%}
+            {#- Already registered here: no statement at all (every run starts with this). -#}
+            {%- if not in_place -%}
+                {%- do run_query(
+                    'create table if not exists bronze.' ~ table_name
+                    ~ " using delta location '" ~ location ~ "'"
+                ) -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
 {% endmacro %}

@@ -10,12 +10,13 @@ from pyspark.errors import PySparkException
 from ingestion.result_format import FORMATS, render
 from ingestion.settings import Settings
 from ingestion.spark import get_spark
+from ingestion.thrift.server import ensure_metastore_free
 
 EXAMPLES = """\
 examples:
   lakehouse sql "show tables in gold"
   lakehouse sql "select * from gold.fct_order_items limit 5" --format json
-  lakehouse sql "describe history silver.dim_currency" --format csv > history.csv"""
+  lakehouse sql "describe history gold.dim_currencies" --format csv > history.csv"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,7 +51,10 @@ def _non_negative(raw: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    spark = get_spark(Settings.from_env())
+    settings = Settings.from_env()
+    # A running Thrift server of this state folder owns the embedded metastore: say so plainly.
+    ensure_metastore_free(settings)
+    spark = get_spark(settings)
     try:
         frame = spark.sql(args.query)
         rows = frame.take(args.limit + 1) if args.limit else frame.collect()
