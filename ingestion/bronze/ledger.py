@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from delta.tables import DeltaTable
@@ -79,8 +80,21 @@ def log_app_id(entity: str) -> str:
     return f"lakehouse-ingest-log/{entity}"
 
 
-def ensure_delta_table(spark: SparkSession, path: str, schema: object) -> None:
-    DeltaTable.createIfNotExists(spark).location(path).addColumns(schema).execute()
+def ensure_delta_table(
+    spark: SparkSession, path: str, schema: object, properties: Mapping[str, str] | None = None
+) -> None:
+    """Create the table at ``path`` if it is not there; give it ``properties`` either way (a
+    table created by an older version gets them on its next run)."""
+    wanted = dict(properties or {})
+    builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+    for key, value in wanted.items():
+        builder = builder.property(key, value)
+    table = builder.execute()
+    current = table.detail().first().properties or {}
+    missing = {key: value for key, value in wanted.items() if current.get(key) != value}
+    if missing:
+        settings = ", ".join(f"'{key}' = '{value}'" for key, value in missing.items())
+        spark.sql(f"alter table delta.`{path}` set tblproperties ({settings})")
 
 
 def read_log(spark: SparkSession, log_path: str, entity: str) -> DataFrame:

@@ -26,6 +26,7 @@ from ingestion.bronze.ledger import (
     logged_state,
 )
 from ingestion.bronze.schema import (
+    BRONZE_TABLE_PROPERTIES,
     CORRUPT_RECORD,
     LOG_SCHEMA,
     LOG_TABLE,
@@ -59,7 +60,12 @@ class EntityResult:
 def ensure_bronze_tables(spark: SparkSession, settings: Settings) -> None:
     """Every Bronze table and the log exist (empty at first), so dbt can always register them."""
     for entity in ENTITIES:
-        ensure_delta_table(spark, settings.bronze_table_path(entity), bronze_schema(entity))
+        ensure_delta_table(
+            spark,
+            settings.bronze_table_path(entity),
+            bronze_schema(entity),
+            BRONZE_TABLE_PROPERTIES,
+        )
     ensure_delta_table(spark, settings.bronze_table_path(LOG_TABLE), LOG_SCHEMA)
 
 

@@ -87,6 +87,10 @@ def test_bronze_columns_are_strings_plus_lineage(spark: SparkSession, landed) ->
         assert all(types[column] == "string" for column in HEADERS[entity])
         assert types["_source_row"] == "bigint"
         assert types["_ingested_at"] == "timestamp"
+        # Statistics only where readers filter (dbt's watermark, batches and files).
+        detail = spark.sql(f"describe detail delta.`{settings.bronze_table_path(entity)}`")
+        properties = detail.first().properties
+        assert properties["delta.dataSkippingStatsColumns"] == "_ingested_at,_batch_id,_source_file"
 
 
 def test_ingestion_log_has_a_row_per_file_with_counts(spark: SparkSession, landed) -> None:

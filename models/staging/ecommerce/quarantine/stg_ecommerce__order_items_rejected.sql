@@ -1,6 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['_source_file', '_source_row'],
+    )
+}}
+
 {#-
     Quarantine of bronze.order_items: every row that cannot be repaired, with one `reject_reason`
     (see macro `ecommerce_reject_reason`), its values exactly as landed and its lineage.
+    Incremental like the staging model: a row's reason depends on that row alone, so a run
+    classifies only the Bronze rows ingested after the newest rejected row here. Rows between
+    that one and the newest batch are classified again when a batch had no rejects; the merge
+    on the row's identity keeps that idempotent. A full refresh gives the same table.
 -#}
 
 with
@@ -8,6 +20,16 @@ with
 order_items as (
 
     select * from {{ source('bronze', 'order_items') }}
+    {%- if is_incremental() %}
+        where
+            _ingested_at > (
+                select
+                    coalesce(
+                        max(rejected._ingested_at), timestamp '1900-01-01 00:00:00+00:00'
+                    )
+                from {{ this }} as rejected
+            )
+    {%- endif %}
 
 ),
 
