@@ -36,6 +36,7 @@ class RunOutcome:
     build: BuildReport
     seconds: float
     dbt_success: bool = True
+    dbt_error: str | None = None  # why dbt stopped before running nodes (e.g. a parse error)
 
     @property
     def exit_code(self) -> int:
@@ -120,6 +121,7 @@ def run_pipeline(
         build_report(outcome.result.result),
         time.monotonic() - started,
         dbt_success=outcome.success,
+        dbt_error=None if outcome.result.exception is None else str(outcome.result.exception),
     )
 
 
@@ -150,6 +152,8 @@ def print_summary(spark: SparkSession, settings: Settings, outcome: RunOutcome) 
     print("", file=out)
     for line in describe(outcome.build):
         print(line, file=out)
+    if outcome.dbt_error:
+        print(f"  dbt stopped before building: {outcome.dbt_error}", file=out)
     for _path, error in quarantined_files:
         print(f"  quarantined file: {error}", file=out)
     print(f"\nfinished in {outcome.seconds:.0f} s. Next:", file=out)
