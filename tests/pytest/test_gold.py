@@ -104,3 +104,31 @@ def test_a_build_with_no_new_data_writes_no_data_files(
         added = metrics.get("numTargetFilesAdded", metrics.get("numAddedFiles", "0"))
         assert int(added) == 0, json.dumps(metrics)
     assert spark.table("gold.fct_order_items").count() == rows
+
+
+def test_share_gates_pass_within_their_threshold_and_block_above_it(
+    spark: SparkSession, grown_scenario: Scenario, dbt_output_args: list[str]
+) -> None:
+    select = ["--select", "test_name:share_at_most", *dbt_output_args]
+    strict = "{max_orphan_product_share: 0, max_orphan_customer_share: 0, max_unpriced_share: 0}"
+    with lakehouse_environment():
+        lenient = run_dbt("test", select, grown_scenario.settings)
+        blocked = run_dbt("test", [*select, "--vars", strict], grown_scenario.settings)
+    assert_dbt_ok(lenient)
+    assert not blocked.success
+    failures = {
+        result.node.column_name: int(result.failures or 0)
+        for result in blocked.result.result.results
+    }
+    fact = spark.table("gold.fct_order_items")
+    expected = {
+        "net_amount_inr": fact.where("net_amount_inr is null").count(),
+        "product_id": fact.where("product_id is not null")
+        .join(spark.table("gold.dim_products"), "product_id", "left_anti")
+        .count(),
+        "customer_id": fact.where("customer_id is not null")
+        .join(spark.table("gold.dim_customers"), "customer_id", "left_anti")
+        .count(),
+    }
+    assert all(expected.values()), expected  # the generator lands some of each
+    assert failures == expected
