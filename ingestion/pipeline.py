@@ -77,7 +77,9 @@ def table_counts(spark: SparkSession) -> list[tuple[str, str, int]]:
         if not spark.catalog.databaseExists(schema):
             continue
         for table in sorted(spark.catalog.listTables(schema), key=lambda item: item.name):
-            if table.tableType == "VIEW":
+            # Views, and the session's temporary views (dbt's `<model>__dbt_tmp` of an
+            # incremental run), which Spark lists under every schema.
+            if table.tableType == "VIEW" or table.isTemporary:
                 continue
             rows = spark.table(f"{schema}.{table.name}").count()
             counts.append((schema, table.name, rows))

@@ -10,6 +10,7 @@ from pyspark.sql import SparkSession
 
 from ingestion import cli
 from ingestion.commands import build
+from ingestion.pipeline import table_counts
 
 
 def subcommands() -> list[str]:
@@ -94,3 +95,15 @@ def test_build_hands_every_argument_to_dbt_in_order(monkeypatch: pytest.MonkeyPa
     args = ["--select", "+dim_currencies", "--target", "thrift", "--full-refresh"]
     assert cli.main(["build", *args]) == 0
     assert seen == [["build", *args]]
+
+
+def test_the_run_summary_counts_tables_not_temporary_views(spark: SparkSession) -> None:
+    # dbt leaves `<model>__dbt_tmp` temporary views in the session after an incremental run;
+    # Spark lists them under every schema, and counting one by schema name fails.
+    spark.sql("create schema if not exists gold")
+    spark.sql("create or replace temporary view summary_probe__dbt_tmp as select 1 as id")
+    try:
+        names = [name for _schema, name, _rows in table_counts(spark)]
+    finally:
+        spark.catalog.dropTempView("summary_probe__dbt_tmp")
+    assert "summary_probe__dbt_tmp" not in names
