@@ -130,5 +130,6 @@ def test_share_gates_pass_within_their_threshold_and_block_above_it(
         .join(spark.table("gold.dim_customers"), "customer_id", "left_anti")
         .count(),
     }
-    assert all(expected.values()), expected  # the generator lands some of each
+    # The scenario's seed lands orphan customers for sure; the other kinds may be 0.
+    assert expected["customer_id"] > 0, expected
     assert failures == expected
