@@ -13,6 +13,13 @@ from pyspark.sql import SparkSession
 from ingestion import cli
 from ingestion.bronze.loader import EntityResult, ensure_bronze_tables, ingest_entity
 from ingestion.build_report import BuildReport, build_report, describe
+from ingestion.build_state import (
+    BuildPlan,
+    bronze_versions,
+    load_last_build,
+    plan_build,
+    save_last_build,
+)
 from ingestion.contract import ENTITIES
 from ingestion.dbt_runner import run_dbt
 from ingestion.result_format import render_table
@@ -37,6 +44,7 @@ class RunOutcome:
     seconds: float
     dbt_success: bool = True
     dbt_error: str | None = None  # why dbt stopped before running nodes (e.g. a parse error)
+    build_scope: str | None = None  # what the build covered, when lakehouse chose it
 
     @property
     def exit_code(self) -> int:
@@ -103,12 +111,37 @@ def quarantine_counts(spark: SparkSession) -> list[tuple[str, str, int]]:
     return rows
 
 
+def existing_tables(spark: SparkSession, schemas: set[str]) -> set[str]:
+    """``schema.table`` of every table in the given schemas (views and temporary views left out)."""
+    names = set()
+    for schema in schemas:
+        if spark.catalog.databaseExists(schema):
+            names |= {
+                f"{schema}.{table.name}"
+                for table in spark.catalog.listTables(schema)
+                if table.tableType != "VIEW" and not table.isTemporary
+            }
+    return names
+
+
+def plan_incremental_build(spark: SparkSession, settings: Settings) -> tuple[BuildPlan, dict]:
+    """This run's selection (see build_state) and the Bronze versions it will read."""
+    versions = bronze_versions(spark, settings)
+    last = load_last_build(settings)
+    schemas = {name.split(".", 1)[0] for name in last.relations()} if last else set()
+    return plan_build(versions, last, existing_tables(spark, schemas)), versions
+
+
 def run_pipeline(
     settings: Settings,
     sample: SampleSize,
     dbt_args: list[str],
     say: Callable[[str], None],
+    *,
+    build_all: bool = False,
 ) -> RunOutcome:
+    """Generate if empty, ingest, build. With no ``dbt_args``, only what changed since the last
+    successful build is rebuilt (unless ``build_all``); with them, dbt gets exactly those."""
     started = time.monotonic()
     if landing_is_empty(settings):
         generate_sample(settings, sample, say)
@@ -116,14 +149,26 @@ def run_pipeline(
     say(f"ingesting {settings.landing} → {settings.bronze}")
     ensure_bronze_tables(spark, settings)
     ingested = [ingest_entity(spark, settings, entity, progress=say) for entity in ENTITIES]
+    versions: dict | None = None
+    scope = None
+    if not dbt_args:
+        plan, versions = plan_incremental_build(spark, settings)
+        if build_all:
+            plan = BuildPlan([], "--all: building everything")
+        scope = plan.reason
+        say(f"dbt: {scope}")
+        dbt_args = plan.dbt_args
     say("building Silver and Gold with dbt (seeds, models, tests) …")
     outcome = run_dbt("build", dbt_args, settings)
+    if versions is not None and outcome.success:
+        save_last_build(settings, versions)
     return RunOutcome(
         ingested,
         build_report(outcome.result.result),
         time.monotonic() - started,
         dbt_success=outcome.success,
         dbt_error=None if outcome.result.exception is None else str(outcome.result.exception),
+        build_scope=scope,
     )
 
 
@@ -152,6 +197,8 @@ def print_summary(spark: SparkSession, settings: Settings, outcome: RunOutcome) 
             file=out,
         )
     print("", file=out)
+    if outcome.build_scope:
+        print(f"build: {outcome.build_scope}", file=out)
     for line in describe(outcome.build):
         print(line, file=out)
     if outcome.dbt_error:

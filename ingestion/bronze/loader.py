@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from pyspark.sql import Column, DataFrame, Observation, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession
 
-from ingestion.bronze.headers import match_header, parse_header_line
+from ingestion.bronze.headers import HeaderMatch, match_header, parse_header_line
 from ingestion.bronze.landing import LandedFile, list_landed_files
 from ingestion.bronze.ledger import (
     BatchPlan,
@@ -27,14 +27,11 @@ from ingestion.bronze.ledger import (
 )
 from ingestion.bronze.schema import (
     BRONZE_TABLE_PROPERTIES,
-    CORRUPT_RECORD,
     LOG_SCHEMA,
     LOG_TABLE,
-    RESCUED_DATA,
-    SOURCE_ROW,
     bronze_schema,
 )
-from ingestion.bronze.transform import BronzeLineage, read_landed_csv, to_bronze
+from ingestion.bronze.transform import BronzeLineage, SourceFile, read_landed_csv, to_bronze
 from ingestion.contract import ENTITIES
 from ingestion.settings import Settings
 
@@ -69,7 +66,7 @@ def ensure_bronze_tables(spark: SparkSession, settings: Settings) -> None:
     ensure_delta_table(spark, settings.bronze_table_path(LOG_TABLE), LOG_SCHEMA)
 
 
-def plan_file(file: LandedFile) -> tuple[PlannedFile, object]:
+def plan_file(file: LandedFile) -> tuple[PlannedFile, HeaderMatch | None]:
     """Decide what to do with one file from its header alone."""
     planned = PlannedFile(
         path=file.key,
@@ -122,26 +119,25 @@ def write_batch(
     spark: SparkSession,
     settings: Settings,
     plan: BatchPlan,
-    loadable: Sequence[tuple[LandedFile, object]],
+    loadable: Sequence[tuple[LandedFile, HeaderMatch]],
     ingested_at: dt.datetime,
 ) -> dict[str, FileCounts]:
-    """Append the batch's rows in one Delta commit; return per-file counts, observed while
-    writing (no second pass over the data)."""
+    """Append the batch's rows in one Delta commit; return per-file counts, read back from the
+    committed rows (a column-pruned read of the batch's own data files).
+
+    Files are read with one scan per distinct header (a daily feed has one), not one per file:
+    a union of many small scans costs far more than one scan of the same files.
+    """
+    by_header: dict[HeaderMatch, list[LandedFile]] = {}
+    for file, match in loadable:
+        by_header.setdefault(match, []).append(file)
     frames: list[DataFrame] = []
-    observations: dict[str, Observation] = {}
-    for index, (file, match) in enumerate(loadable):
-        lineage = BronzeLineage(
-            source_file=file.key,
-            batch_id=plan.batch_id,
-            ingested_at=ingested_at,
-            file_modified_at=file.modified_at,
-        )
-        raw = read_landed_csv(spark, str(file.path), match)  # type: ignore[arg-type]
-        bronze = to_bronze(raw, plan.entity, match, lineage)  # type: ignore[arg-type]
-        observation = Observation(f"file_{index}")
-        observations[file.key] = observation
-        frames.append(bronze.observe(observation, *file_count_metrics()))
+    for match, files in by_header.items():
+        raw = read_landed_csv(spark, [str(file.path) for file in files], match)
+        lineage = BronzeLineage(plan.batch_id, ingested_at, source_files(raw.inputFiles(), files))
+        frames.append(to_bronze(raw, plan.entity, match, lineage))
     batch = functools.reduce(DataFrame.unionByName, frames)
+    table_path = settings.bronze_table_path(plan.entity)
     with one_partition_per_file(spark, max(file.size_bytes for file, _ in loadable)):
         (
             batch.write.format("delta")
@@ -149,32 +145,29 @@ def write_batch(
             .option("txnAppId", data_app_id(plan.entity))
             .option("txnVersion", plan.batch_seq)
             .option("userMetadata", plan.to_json())
-            .save(settings.bronze_table_path(plan.entity))
+            .save(table_path)
         )
-    return {
-        path: counts_from_metrics(path, observation.get)
-        for path, observation in observations.items()
-    }
+    return batch_counts(spark, table_path, plan.batch_id)
 
 
-def file_count_metrics() -> list[Column]:
-    rescued = F.col(RESCUED_DATA).isNotNull() | F.col(CORRUPT_RECORD).isNotNull()
-    return [
-        F.count(F.lit(1)).alias("rows_loaded"),
-        F.count(F.when(rescued, 1)).alias("rows_rescued"),
-        F.count(CORRUPT_RECORD).alias("rows_malformed"),
-        F.coalesce(F.max(SOURCE_ROW), F.lit(0)).alias("last_row"),
-    ]
+def source_files(uris: Sequence[str], files: Sequence[LandedFile]) -> tuple[SourceFile, ...]:
+    """Pair Spark's name for each file (a percent-encoded URI) with the landed file.
 
-
-def counts_from_metrics(path: str, metrics: dict) -> FileCounts:
-    # Each file is read as one partition, so positions run 1..n without gaps.
-    if metrics["last_row"] != metrics["rows_loaded"]:
-        raise RuntimeError(
-            f"row positions of {path} are not contiguous ({metrics['rows_loaded']} rows, "
-            f"last position {metrics['last_row']}); the file was split across partitions"
-        )
-    return FileCounts(metrics["rows_loaded"], metrics["rows_rescued"], metrics["rows_malformed"])
+    ``DataFrame.inputFiles`` spells a local file ``file:///p``; a row's ``_metadata.file_path``
+    spells it ``file:/p`` (Hadoop's ``Path.toUri``), and that is the spelling kept.
+    """
+    by_key = {file.key: file for file in files}
+    paired = []
+    for uri in uris:
+        parsed = urllib.parse.urlsplit(uri)
+        file = by_key.get(urllib.parse.unquote(parsed.path)) if parsed.scheme == "file" else None
+        if file is None or parsed.netloc:
+            raise RuntimeError(f"Spark read {uri}, which is not one of the batch's files")
+        row_uri = f"{parsed.scheme}:{parsed.path}"
+        paired.append(SourceFile(uri=row_uri, key=file.key, modified_at=file.modified_at))
+    if len(paired) != len(files):
+        raise RuntimeError(f"Spark listed {len(paired)} of the batch's {len(files)} files")
+    return tuple(paired)
 
 
 def record(
@@ -252,8 +245,8 @@ def ingest_entity(
         )
         loadable = [
             (file, match)
-            for file, (item, match) in zip(chunk, planned, strict=True)
-            if item.status == "load"
+            for file, (_, match) in zip(chunk, planned, strict=True)
+            if match is not None  # a usable header: the file is loaded
         ]
         counts: dict[str, FileCounts] = {}
         if loadable:

@@ -1,8 +1,9 @@
-"""Extract a landed CSV file and shape it into Bronze rows.
+"""Extract landed CSV files that share a header and shape them into Bronze rows.
 
-``read_landed_csv`` is the extract step; ``to_bronze`` is a pure DataFrame → DataFrame
-transform: contract columns in contract order (strings exactly as landed), unknown columns in
-a JSON rescue column, unparseable lines kept whole in ``_corrupt_record``, lineage columns.
+``read_landed_csv`` is the extract step (one scan over all the files); ``to_bronze`` is a pure
+DataFrame → DataFrame transform: contract columns in contract order (strings exactly as
+landed), unknown columns in a JSON rescue column, unparseable lines kept whole in
+``_corrupt_record``, lineage columns (each row's file from Spark's ``_metadata.file_path``).
 """
 
 from __future__ import annotations
@@ -48,21 +49,45 @@ CSV_OPTIONS = {
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    """A landed file as Spark names it (``uri``, from ``DataFrame.inputFiles``) and as the
+    ingestion log names it (``key``, its absolute path)."""
+
+    uri: str
+    key: str
+    modified_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class BronzeLineage:
-    source_file: str
     batch_id: str
     ingested_at: dt.datetime
-    file_modified_at: dt.datetime
+    files: tuple[SourceFile, ...]
 
 
 def positional_name(index: int) -> str:
     return f"_c{index}"
 
 
-def read_landed_csv(spark: SparkSession, path: str, match: HeaderMatch) -> DataFrame:
+def read_landed_csv(spark: SparkSession, paths: list[str], match: HeaderMatch) -> DataFrame:
+    """One scan over files that all have the header ``match`` was made from."""
     fields = [StructField(positional_name(i), StringType()) for i in range(len(match.columns))]
     schema = StructType([*fields, StructField(CORRUPT_RECORD, StringType())])
-    return spark.read.options(**CSV_OPTIONS).schema(schema).csv(path)
+    return spark.read.options(**CSV_OPTIONS).schema(schema).csv(paths)
+
+
+def file_uri_column() -> Column:
+    return F.col("_metadata.file_path")
+
+
+def lookup(files: tuple[SourceFile, ...], value: str) -> Column:
+    """The file's ``value`` (``key`` or ``modified_at``) for each row, by the row's file URI."""
+    if len(files) == 1:  # the common daily case: a constant, no per-row lookup
+        return F.lit(getattr(files[0], value))
+    pairs = [item for file in files for item in (F.lit(file.uri), F.lit(getattr(file, value)))]
+    found = F.create_map(*pairs)[file_uri_column()]
+    unknown = F.concat(F.lit("a row's file is not one of the batch's files: "), file_uri_column())
+    return F.coalesce(found, F.raise_error(unknown))
 
 
 def to_bronze(raw: DataFrame, entity: str, match: HeaderMatch, lineage: BronzeLineage) -> DataFrame:
@@ -88,9 +113,9 @@ def to_bronze(raw: DataFrame, entity: str, match: HeaderMatch, lineage: BronzeLi
         *[contract_column(name) for name in HEADERS[entity]],
         rescued.alias(RESCUED_DATA),
         F.col(CORRUPT_RECORD),
-        F.lit(lineage.source_file).alias(SOURCE_FILE),
+        lookup(lineage.files, "key").alias(SOURCE_FILE),
         (F.monotonically_increasing_id().bitwiseAND(F.lit(ROW_INDEX_MASK)) + 1).alias(SOURCE_ROW),
         F.lit(lineage.batch_id).alias(BATCH_ID),
         F.lit(lineage.ingested_at).cast("timestamp").alias(INGESTED_AT),
-        F.lit(lineage.file_modified_at).cast("timestamp").alias(FILE_MODIFIED_AT),
+        lookup(lineage.files, "modified_at").cast("timestamp").alias(FILE_MODIFIED_AT),
     )

@@ -1,6 +1,6 @@
 """Gold on the shared scenario (conftest.py): the fact's totals recomputed independently from
 Bronze; the incremental build equals a full refresh; a build with nothing new writes no data
-files."""
+files; `lakehouse run` with nothing new rebuilds nothing."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 
-from conftest import Scenario, assert_dbt_ok, lakehouse_environment
+import pytest
+from conftest import Scenario, assert_dbt_ok, built_tables, delta_version, lakehouse_environment
 from gold_rules import latest_lines
 from pyspark.sql import SparkSession
 
+from ingestion.build_state import bronze_versions, load_last_build, save_last_build
 from ingestion.dbt_runner import run_dbt
+from ingestion.pipeline import SampleSize, run_pipeline
 
 GOLD = [
     "gold.fct_order_items",
@@ -134,3 +137,30 @@ def test_share_gates_pass_within_their_threshold_and_block_above_it(
     # The scenario's seed lands orphan customers for sure; the other kinds may be 0.
     assert expected["customer_id"] > 0, expected
     assert failures == expected
+
+
+def test_a_lakehouse_run_with_nothing_new_rebuilds_nothing(
+    spark: SparkSession,
+    grown_scenario: Scenario,
+    dbt_output_args: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`lakehouse run` after a whole build of the same Bronze and code: the change detection
+    (build_state) selects no node, so no table gets a new Delta version."""
+    settings = grown_scenario.settings
+    target = dbt_output_args[dbt_output_args.index("--target-path") + 1]
+    monkeypatch.setenv("DBT_TARGET_PATH", target)
+    monkeypatch.setenv("DBT_LOG_PATH", dbt_output_args[dbt_output_args.index("--log-path") + 1])
+    # The grown scenario ended with a whole-project build of this Bronze: remember it as
+    # `lakehouse run` does after a successful build.
+    save_last_build(settings, bronze_versions(spark, settings))
+    tables = built_tables(grown_scenario.target)
+    before = {table: delta_version(spark, table) for table in tables}
+    messages: list[str] = []
+    with lakehouse_environment():
+        outcome = run_pipeline(settings, SampleSize(), [], messages.append)
+    assert outcome.exit_code == 0, outcome
+    assert outcome.build_scope and outcome.build_scope.startswith("no new Bronze data"), messages
+    assert sum(outcome.build.counts.values()) == 0, outcome.build.counts
+    assert {table: delta_version(spark, table) for table in tables} == before
+    assert load_last_build(settings).bronze_versions == bronze_versions(spark, settings)

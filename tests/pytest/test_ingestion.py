@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import urllib.parse
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,13 @@ from pyspark.sql import functions as F
 
 from ingestion.bronze.landing import list_landed_files
 from ingestion.bronze.ledger import BatchPlan, last_committed_plan
-from ingestion.bronze.loader import ensure_bronze_tables, ingest_entity, plan_file, write_batch
+from ingestion.bronze.loader import (
+    ensure_bronze_tables,
+    ingest_entity,
+    plan_file,
+    source_files,
+    write_batch,
+)
 from ingestion.commands.ingest import ingest
 from ingestion.contract import ENTITIES, HEADERS
 from ingestion.settings import Settings
@@ -206,6 +213,11 @@ def test_bad_files_are_handled_and_the_rest_still_load(
     write(folder / "e_empty.csv", b"")
     write(folder / "f_header_only.csv", b"brand_code,brand_name,category_code\n")
     write(folder / "g_bad_utf8.csv", b"brand_code,brand_name,category_code\nZED,Z\xff\xfeed,CE\n")
+    # Read in the same scan as a_good.csv (same header): Spark names it by a percent-encoded URI.
+    odd = write(
+        folder / "h odd name %20 #1 \u00fc.csv",
+        b"brand_code,brand_name,category_code\nODD,Odd,CE\nEVEN,Even,CE\n",
+    )
 
     assert ingest(settings, ["brands"]) == 1
     captured = capsys.readouterr()
@@ -213,7 +225,10 @@ def test_bad_files_are_handled_and_the_rest_still_load(
 
     table = spark.read.format("delta").load(settings.bronze_table_path("brands"))
     rows = {row.brand_code: row for row in table.collect()}
-    assert set(rows) == {"VOLT", "GLOW", "NOVA", "PAGE", "ZED"}
+    assert set(rows) == {"VOLT", "GLOW", "NOVA", "PAGE", "ZED", "ODD", "EVEN"}
+    assert (rows["ODD"]._source_file, rows["ODD"]._source_row) == (str(odd.resolve()), 1)
+    assert (rows["EVEN"]._source_file, rows["EVEN"]._source_row) == (str(odd.resolve()), 2)
+    assert rows["VOLT"]._source_row == rows["ZED"]._source_row == 1
     assert json.loads(rows["GLOW"]._rescued_data) == {"launch_year": "2019"}
     assert rows["NOVA"]._rescued_data is None
     assert rows["PAGE"].category_code is None
@@ -234,7 +249,25 @@ def test_bad_files_are_handled_and_the_rest_still_load(
     assert log["e_empty.csv"].status == "empty"
     assert log["f_header_only.csv"].status == "empty"
     assert log["g_bad_utf8.csv"].status == "loaded"
+    assert log[odd.name].rows_loaded == 2
 
     # Quarantined files are recorded, not retried; --allow-quarantined turns the exit code off.
     assert ingest(settings, ["brands"], allow_quarantined=True) == 0
-    assert table.count() == 5
+    assert table.count() == 7
+
+
+def test_spark_file_uris_are_paired_with_the_landed_files(tmp_path: Path) -> None:
+    odd = write(tmp_path / "a b%20#ü.csv", b"x\n")
+    plain = write(tmp_path / "plain.csv", b"x\n")
+    files = list_landed_files(tmp_path.parent, tmp_path.name)
+    row_uris = ["file:" + urllib.parse.quote(str(path.resolve())) for path in (plain, odd)]
+    uris = [uri.replace("file:", "file://") for uri in row_uris]  # as inputFiles() spells them
+    paired = source_files(uris, files)
+    assert [(item.uri, item.key) for item in paired] == [
+        (row_uris[0], str(plain.resolve())),
+        (row_uris[1], str(odd.resolve())),
+    ]
+    with pytest.raises(RuntimeError, match="not one of the batch's files"):
+        source_files([*uris, "file:/elsewhere.csv"], files)
+    with pytest.raises(RuntimeError, match="1 of the batch's 2 files"):
+        source_files(uris[:1], files)

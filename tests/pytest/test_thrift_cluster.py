@@ -21,12 +21,10 @@ from test_thrift_server import (
     lakehouse,
     listening_addresses,
     output,
+    reference_run,  # noqa: F401  (registers the fixture `reference`)
     running_server,
     server_settings,
     subprocess_env,
-)
-from test_thrift_server import (
-    reference as reference_fixture,  # noqa: F401  (registers the session fixture `reference`)
 )
 
 from ingestion.thrift import cluster

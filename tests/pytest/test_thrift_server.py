@@ -264,8 +264,8 @@ SAMPLE += ["--dimension-exports", "2", "--seed", "7"]
 _REFERENCE: dict[str, Reference] = {}
 
 
-@pytest.fixture(scope="session")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
+@pytest.fixture(scope="session", name="reference")
+def reference_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
     # Module-level cache: the cluster module imports this fixture, and pytest would otherwise
     # make a second one for it.
     if "run" not in _REFERENCE:
