@@ -9,6 +9,8 @@ from pathlib import Path
 # A header longer than this is not a header: the file is quarantined, not read into memory.
 MAX_HEADER_BYTES = 1 << 20
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
 
 @dataclass(frozen=True)
 class LandedFile:
@@ -46,7 +48,8 @@ def list_landed_files(landing: Path, entity: str) -> list[LandedFile]:
                 entity=entity,
                 path=path.resolve(),
                 size_bytes=stat.st_size,
-                modified_at=dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.timezone.utc),
+                # Milliseconds, as Hadoop (and so Spark's `_metadata`) reports it.
+                modified_at=EPOCH + dt.timedelta(milliseconds=stat.st_mtime_ns // 1_000_000),
             )
         )
     return files

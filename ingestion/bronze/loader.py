@@ -164,7 +164,7 @@ def source_files(uris: Sequence[str], files: Sequence[LandedFile]) -> tuple[Sour
         if file is None or parsed.netloc:
             raise RuntimeError(f"Spark read {uri}, which is not one of the batch's files")
         row_uri = f"{parsed.scheme}:{parsed.path}"
-        paired.append(SourceFile(uri=row_uri, key=file.key, modified_at=file.modified_at))
+        paired.append(SourceFile(uri=row_uri, key=file.key))
     if len(paired) != len(files):
         raise RuntimeError(f"Spark listed {len(paired)} of the batch's {len(files)} files")
     return tuple(paired)

@@ -32,6 +32,8 @@ from ingestion.contract import HEADERS
 # position in its file.
 ROW_INDEX_MASK = (1 << 33) - 1
 
+FILE_SCHEME = "file:"  # how a row's `_metadata.file_path` starts for a local file
+
 CSV_OPTIONS = {
     "header": "true",
     # The header has been matched already; the schema below names columns by position.
@@ -55,7 +57,6 @@ class SourceFile:
 
     uri: str
     key: str
-    modified_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,18 @@ def file_uri_column() -> Column:
     return F.col("_metadata.file_path")
 
 
-def lookup(files: tuple[SourceFile, ...], value: str) -> Column:
-    """The file's ``value`` (``key`` or ``modified_at``) for each row, by the row's file URI."""
-    if len(files) == 1:  # the common daily case: a constant, no per-row lookup
-        return F.lit(getattr(files[0], value))
-    pairs = [item for file in files for item in (F.lit(file.uri), F.lit(getattr(file, value)))]
+def source_file_column(files: tuple[SourceFile, ...]) -> Column:
+    """Each row's ``_source_file``: the landed file's absolute path, from the row's file URI.
+
+    Cheapest first, because this runs for every row: one file is a constant; paths that needed
+    no percent-encoding are the URI minus ``file:`` (a substring); otherwise a lookup in a map
+    of the batch's files (about a sixth slower on 10 M lines).
+    """
+    if len(files) == 1:
+        return F.lit(files[0].key)
+    if all(file.uri == FILE_SCHEME + file.key for file in files):
+        return F.expr(f"substr(_metadata.file_path, {len(FILE_SCHEME) + 1})")
+    pairs = [item for file in files for item in (F.lit(file.uri), F.lit(file.key))]
     found = F.create_map(*pairs)[file_uri_column()]
     unknown = F.concat(F.lit("a row's file is not one of the batch's files: "), file_uri_column())
     return F.coalesce(found, F.raise_error(unknown))
@@ -113,9 +121,10 @@ def to_bronze(raw: DataFrame, entity: str, match: HeaderMatch, lineage: BronzeLi
         *[contract_column(name) for name in HEADERS[entity]],
         rescued.alias(RESCUED_DATA),
         F.col(CORRUPT_RECORD),
-        lookup(lineage.files, "key").alias(SOURCE_FILE),
+        source_file_column(lineage.files).alias(SOURCE_FILE),
         (F.monotonically_increasing_id().bitwiseAND(F.lit(ROW_INDEX_MASK)) + 1).alias(SOURCE_ROW),
         F.lit(lineage.batch_id).alias(BATCH_ID),
         F.lit(lineage.ingested_at).cast("timestamp").alias(INGESTED_AT),
-        lookup(lineage.files, "modified_at").cast("timestamp").alias(FILE_MODIFIED_AT),
+        # Hadoop's modification time (milliseconds), as the landing listing records it.
+        F.col("_metadata.file_modification_time").alias(FILE_MODIFIED_AT),
     )

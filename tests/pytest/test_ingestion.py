@@ -250,6 +250,9 @@ def test_bad_files_are_handled_and_the_rest_still_load(
     assert log["f_header_only.csv"].status == "empty"
     assert log["g_bad_utf8.csv"].status == "loaded"
     assert log[odd.name].rows_loaded == 2
+    # Bronze's file time (Spark's `_metadata`) is the one the log recorded from the listing.
+    assert rows["ODD"]._file_modified_at == log[odd.name].file_modified_at
+    assert rows["VOLT"]._file_modified_at == log["a_good.csv"].file_modified_at
 
     # Quarantined files are recorded, not retried; --allow-quarantined turns the exit code off.
     assert ingest(settings, ["brands"], allow_quarantined=True) == 0
