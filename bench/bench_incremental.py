@@ -5,8 +5,10 @@ Each repeat starts from an empty state folder (Bronze, warehouse, metastore) and
 
   (a) full:        30 days x ~100,000 order lines (plus the dimension exports) landed;
                    ingest everything, `dbt build` with every test.
-  (b) incremental: one more day of orders landed; ingest only that file, `dbt build` again
-                   (the fact and the wide mart merge only the new lines; every test runs).
+  (b) incremental: one more day of orders landed; ingest only the new files, then `dbt build`
+                   of what changed since (a): the Bronze tables with new data and everything
+                   downstream of them, with their tests (build_state.py); the fact and the wide
+                   mart merge only the new lines.
 
 Target: (b) costs at most 25 % of (a). The landing zone is generated once (31 days) and each
 repeat links the files of (a) and then of (b) into its own landing folder.

@@ -12,7 +12,9 @@ After a successful whole-project build, `lakehouse run` keeps two things in
 each with everything downstream and their tests. Everything else was built, and passed its
 tests, from the same Bronze versions and the same code. A run with no saved state, a run after
 a failed build (the state is only saved on success), or a warehouse missing one of the saved
-build's tables builds everything; so does ``lakehouse run --all``.
+build's tables builds everything; so does ``lakehouse run --all``, which is also the way to
+apply what dbt's state comparison cannot see (a changed var or environment variable read
+inside a model's SQL).
 """
 
 from __future__ import annotations
