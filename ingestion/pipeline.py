@@ -15,6 +15,7 @@ from ingestion.bronze.loader import EntityResult, ensure_bronze_tables, ingest_e
 from ingestion.build_report import BuildReport, build_report, describe
 from ingestion.build_state import (
     BuildPlan,
+    LastBuild,
     bronze_versions,
     load_last_build,
     plan_build,
@@ -129,7 +130,22 @@ def plan_incremental_build(spark: SparkSession, settings: Settings) -> tuple[Bui
     versions = bronze_versions(spark, settings)
     last = load_last_build(settings)
     schemas = {name.split(".", 1)[0] for name in last.relations()} if last else set()
-    return plan_build(versions, last, existing_tables(spark, schemas)), versions
+    plan = plan_build(versions, last, existing_tables(spark, schemas))
+    if last is not None and not plan.everything and modified_nodes(settings, last) == []:
+        plan = plan.without_unit_tests()
+    return plan, versions
+
+
+def modified_nodes(settings: Settings, last: LastBuild) -> list[str] | None:
+    """The nodes dbt finds changed against the last build's manifest (None if it cannot say)."""
+    listed = run_dbt(
+        "ls",
+        ["--select", "state:modified", "--state", str(last.state_dir), "--output", "name", "-q"],
+        settings,
+    )
+    if not listed.success or not isinstance(listed.result.result, list):
+        return None
+    return [str(name) for name in listed.result.result]
 
 
 def run_pipeline(

@@ -104,3 +104,10 @@ def test_the_saved_state_round_trips_and_a_broken_one_is_ignored(
 
     (state_dir(settings) / "bronze_versions.json").write_text("{not json")
     assert load_last_build(settings) is None
+
+
+def test_without_unit_tests_keeps_the_selection_and_says_why(tmp_path: Path) -> None:
+    plan = plan_build({"order_items": 4}, last_build(tmp_path, order_items=3), EXISTING)
+    lean = plan.without_unit_tests()
+    assert lean.dbt_args == [*plan.dbt_args, "--exclude", "test_type:unit"]
+    assert lean.reason.endswith("(no code changed: unit tests skipped)")
