@@ -34,11 +34,17 @@ LINEAGE_FIELDS: tuple[StructField, ...] = (
 
 # Delta collects min/max/null-count statistics per data file for data skipping; by default for
 # the first 32 columns. Bronze's contract columns are raw strings nobody filters on, so
-# statistics are kept only for the columns readers select by: dbt's incremental models read
+# statistics are kept only for the columns readers select by (dbt's incremental models read
 # rows newer than an `_ingested_at` watermark, the ingestion log and audits go by batch and
-# file. This also takes about a third off the cost of a write (bench/results/README.md).
+# file) and the ones ingestion takes each file's counts from (commit_stats: null counts of the
+# rescue columns, first and last `_source_row`). This also takes about a third off the cost
+# of a write (bench/results/README.md). String statistics keep a prefix of 32 characters by
+# default; a landed file's path is recorded whole up to 1,024.
 BRONZE_TABLE_PROPERTIES = {
-    "delta.dataSkippingStatsColumns": ",".join((INGESTED_AT, BATCH_ID, SOURCE_FILE)),
+    "delta.dataSkippingStatsColumns": ",".join(
+        (INGESTED_AT, BATCH_ID, SOURCE_FILE, SOURCE_ROW, RESCUED_DATA, CORRUPT_RECORD)
+    ),
+    "delta.dataSkippingStringPrefixLength": "1024",
 }
 
 
