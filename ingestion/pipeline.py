@@ -168,9 +168,12 @@ def run_pipeline(
     versions: dict | None = None
     scope = None
     if not dbt_args:
-        plan, versions = plan_incremental_build(spark, settings)
         if build_all:
+            # No change check: everything is built anyway.
             plan = BuildPlan([], "--all: building everything")
+            versions = bronze_versions(spark, settings)
+        else:
+            plan, versions = plan_incremental_build(spark, settings)
         scope = plan.reason
         say(f"dbt: {scope}")
         dbt_args = plan.dbt_args

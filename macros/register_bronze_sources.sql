@@ -8,9 +8,12 @@
     points at the old folder is dropped and created again at the new one. Dropping an EXTERNAL
     table removes only its catalog entry, never its files; an entry that is not external (which
     this macro never creates) is left alone and reported as an error instead.
+
+    An invocation whose selection reads no Bronze table (an analyst's `dbt build -s <mart>`)
+    skips all this: the entries persist in the catalog, and checking them costs two statements.
 -#}
 {% macro register_bronze_sources() %}
-    {%- if execute -%}
+    {%- if execute and selection_reads_bronze() -%}
         {%- set root = var('bronze_root') | trim | replace('\\', '/') -%}
         {%- do run_query('create schema if not exists bronze') -%}
         {%- set registered = bronze_catalog_entries() -%}
@@ -39,4 +42,20 @@
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
+{% endmacro %}
+
+{#- True when a selected node is a Bronze source or reads one directly; true with no selection. -#}
+{% macro selection_reads_bronze() %}
+    {%- if not selected_resources -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set prefix = 'source.' ~ project_name ~ '.bronze.' -%}
+    {%- for unique_id in selected_resources -%}
+        {%- set node = graph.nodes.get(unique_id) or {} -%}
+        {%- set parents = (node.get('depends_on') or {}).get('nodes') or [] -%}
+        {%- for candidate in [unique_id] + parents if candidate.startswith(prefix) -%}
+            {{ return(true) }}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(false) }}
 {% endmacro %}

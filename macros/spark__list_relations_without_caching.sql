@@ -16,25 +16,40 @@
     3. drops the `Statistics:` line: the metastore does not keep Delta tables' row counts
        (`13628 bytes, 0 rows` for a table of 31 rows), and the docs would show them as facts.
 
-    Every other command (run, build, test, ...) lists the schema exactly as dbt-spark does.
+    Every other command (run, build, test, ...) fills dbt's relation cache the way dbt-spark
+    does, but lists only the relations of the selected nodes (`selected_resources`), the only
+    ones those commands look up: `show table extended` reads every matching relation's catalog
+    entry, and a schema such as `audit` holds a view per data test. An analyst's
+    `dbt build -s <mart>` lists a handful of relations, not the whole warehouse. Without a
+    selection (`run-operation`), the whole schema is listed.
 -#}
 {% macro spark__list_relations_without_caching(relation) %}
+    {%- set generating_docs = flags.WHICH == 'generate' -%}
     {%- set names = [] -%}
-    {%- if flags.WHICH == 'generate' -%}
-        {%- for node in graph.nodes.values() | list + graph.sources.values() | list -%}
-            {%- set name = node.get('alias') or node.get('identifier') -%}
-            {%- if node.get('relation_name') and name
-                and (node.get('schema') or '') | lower == relation.schema | lower -%}
-                {%- do names.append(name | lower) -%}
+    {%- if generating_docs -%}
+        {%- set candidates = graph.nodes.values() | list + graph.sources.values() | list -%}
+    {%- else -%}
+        {%- set candidates = [] -%}
+        {%- for unique_id in selected_resources -%}
+            {%- set node = graph.nodes.get(unique_id) or graph.sources.get(unique_id) -%}
+            {%- if node -%}
+                {%- do candidates.append(node) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
+    {%- for node in candidates -%}
+        {%- set name = node.get('alias') or node.get('identifier') -%}
+        {%- if node.get('relation_name') and name
+            and (node.get('schema') or '') | lower == relation.schema | lower -%}
+            {%- do names.append(name | lower) -%}
+        {%- endif -%}
+    {%- endfor -%}
 
     {%- set pattern = names | unique | sort | join('|') if names else '*' -%}
     {%- set listed = run_query(
         'show table extended in ' ~ relation.schema ~ " like '" ~ pattern ~ "'"
     ) -%}
-    {%- if not names -%}
+    {%- if not generating_docs or not names -%}
         {{ return(listed) }}
     {%- endif -%}
 
