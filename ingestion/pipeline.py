@@ -80,19 +80,24 @@ def generate_sample(settings: Settings, sample: SampleSize, say: Callable[[str],
         raise RuntimeError(f"sample data generation failed with exit code {code}")
 
 
+def stored_tables(spark: SparkSession, schema: str) -> list[str]:
+    """The schema's tables by name, without views and without the session's temporary views
+    (dbt's `<model>__dbt_tmp` of an incremental run), which Spark lists under every schema."""
+    if not spark.catalog.databaseExists(schema):
+        return []
+    return sorted(
+        table.name
+        for table in spark.catalog.listTables(schema)
+        if table.tableType != "VIEW" and not table.isTemporary
+    )
+
+
 def table_counts(spark: SparkSession) -> list[tuple[str, str, int]]:
-    counts = []
-    for schema in LAYERS:
-        if not spark.catalog.databaseExists(schema):
-            continue
-        for table in sorted(spark.catalog.listTables(schema), key=lambda item: item.name):
-            # Views, and the session's temporary views (dbt's `<model>__dbt_tmp` of an
-            # incremental run), which Spark lists under every schema.
-            if table.tableType == "VIEW" or table.isTemporary:
-                continue
-            rows = spark.table(f"{schema}.{table.name}").count()
-            counts.append((schema, table.name, rows))
-    return counts
+    return [
+        (schema, name, spark.table(f"{schema}.{name}").count())
+        for schema in LAYERS
+        for name in stored_tables(spark, schema)
+    ]
 
 
 def quarantine_counts(spark: SparkSession) -> list[tuple[str, str, int]]:
@@ -113,16 +118,8 @@ def quarantine_counts(spark: SparkSession) -> list[tuple[str, str, int]]:
 
 
 def existing_tables(spark: SparkSession, schemas: set[str]) -> set[str]:
-    """``schema.table`` of every table in the given schemas (views and temporary views left out)."""
-    names = set()
-    for schema in schemas:
-        if spark.catalog.databaseExists(schema):
-            names |= {
-                f"{schema}.{table.name}"
-                for table in spark.catalog.listTables(schema)
-                if table.tableType != "VIEW" and not table.isTemporary
-            }
-    return names
+    """``schema.table`` of every table in the given schemas (see ``stored_tables``)."""
+    return {f"{schema}.{name}" for schema in schemas for name in stored_tables(spark, schema)}
 
 
 def plan_incremental_build(spark: SparkSession, settings: Settings) -> tuple[BuildPlan, dict]:
