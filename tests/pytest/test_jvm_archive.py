@@ -1,0 +1,61 @@
+"""The JVM class archive: wired into every Spark JVM, harmless while missing, rebuilt when stale."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from ingestion import jvm_archive
+from ingestion.settings import Settings
+
+
+def test_options_use_the_archive_next_to_the_jar_cache(tmp_path: Path) -> None:
+    options = jvm_archive.java_options(tmp_path / "jars")
+    assert f"-XX:SharedArchiveFile={tmp_path}/jars/../jvm/spark.jsa" in options
+    # Never fatal: a JVM that cannot use the archive loads classes as usual.
+    assert "-Xshare:auto" in options.split()
+
+
+def test_training_run_writes_the_archive_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(jvm_archive.TRAINING_ENV, str(tmp_path / "out.jsa"))
+    options = jvm_archive.java_options(tmp_path / "jars")
+    assert f"-XX:ArchiveClassesAtExit={tmp_path / 'out.jsa'}" in options
+    assert "SharedArchiveFile" not in options
+
+
+def test_a_missing_archive_is_silent(tmp_path: Path) -> None:
+    java = jvm_archive.java_executable()
+    options = jvm_archive.java_options(tmp_path / "jars").split()
+    result = subprocess.run([java, *options, "-version"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "cds" not in result.stderr.lower() + result.stdout.lower()
+    assert "archive" not in result.stderr.lower()
+
+
+def test_an_archive_for_other_jars_is_not_current(tmp_path: Path) -> None:
+    jars = tmp_path / "jars"
+    jars.mkdir()
+    (jars / "a.jar").write_bytes(b"")
+    assert not jvm_archive.is_current(jars)  # nothing built yet
+    archive = jvm_archive.archive_path(jars)
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(b"archive")
+    key = archive.with_name(archive.name + jvm_archive.KEY_SUFFIX)
+    key.write_text(jvm_archive.archive_key(jars) + "\n")
+    assert jvm_archive.is_current(jars)
+    (jars / "b.jar").write_bytes(b"")  # the jar set changed: rebuild
+    assert not jvm_archive.is_current(jars)
+
+
+def test_the_shared_session_jvm_got_the_option(
+    spark: SparkSession, lakehouse_settings: Settings
+) -> None:
+    runtime = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    arguments = list(runtime.getInputArguments())
+    expected = f"-XX:SharedArchiveFile={jvm_archive.archive_path(lakehouse_settings.jars_dir)}"
+    assert expected in arguments
