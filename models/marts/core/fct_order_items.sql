@@ -15,7 +15,7 @@ order_items as (
     {% if is_incremental() %}
         -- Only lines staged since the last build: a re-sent line arrives with a newer load
         -- time and replaces its earlier version through the merge.
-        where _ingested_at > (select max(processed._ingested_at) from {{ this }} as processed)
+        where {{ newer_than_processed('_ingested_at') }}
     {% endif %}
 
 ),

@@ -13,7 +13,7 @@ order_items as (
 
     select * from {{ ref('fct_order_items') }}
     {% if is_incremental() %}
-        where _ingested_at > (select max(processed._ingested_at) from {{ this }} as processed)
+        where {{ newer_than_processed('_ingested_at') }}
     {% endif %}
 
 ),

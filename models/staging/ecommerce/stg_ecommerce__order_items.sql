@@ -18,15 +18,7 @@ order_items as (
 
     select * from {{ source('bronze', 'order_items') }}
     {%- if is_incremental() %}
-        -- An empty table (built before the first ingestion) reads everything.
-        where
-            _ingested_at > (
-                select
-                    coalesce(
-                        max(processed._ingested_at), timestamp '1900-01-01 00:00:00+00:00'
-                    )
-                from {{ this }} as processed
-            )
+        where {{ newer_than_processed('_ingested_at') }}
     {%- endif %}
 
 ),
@@ -43,7 +35,7 @@ channel_names as (
 
 ),
 
-already_merged as (
+stored_lines as (
 
     {%- if is_incremental() %}
         select * from {{ this }}
@@ -122,6 +114,33 @@ ranked as (
         ) as copy_rank,
         count(*) over (partition by order_id, item_seq) - 1 as copies_dropped
     from channel_mapped
+
+),
+
+incoming_keys as (
+
+    select
+        order_id,
+        item_seq
+    from ranked
+    where copy_rank = 1
+
+),
+
+-- The stored lines this batch replaces. The batch's keys are broadcast to the scan of the
+-- stored table: joining the other way round shuffled every stored line on every run (about
+-- 20 s of a 30 s merge over 3 M lines for one new day).
+already_merged as (
+
+    select /*+ broadcast(incoming_keys) */
+        stored_lines.order_id,
+        stored_lines.item_seq,
+        stored_lines._duplicates_dropped
+    from stored_lines
+    left semi join incoming_keys
+        on
+            stored_lines.order_id = incoming_keys.order_id
+            and stored_lines.item_seq = incoming_keys.item_seq
 
 ),
 

@@ -21,14 +21,7 @@ order_items as (
 
     select * from {{ source('bronze', 'order_items') }}
     {%- if is_incremental() %}
-        where
-            _ingested_at > (
-                select
-                    coalesce(
-                        max(rejected._ingested_at), timestamp '1900-01-01 00:00:00+00:00'
-                    )
-                from {{ this }} as rejected
-            )
+        where {{ newer_than_processed('_ingested_at') }}
     {%- endif %}
 
 ),
