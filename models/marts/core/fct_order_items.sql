@@ -15,7 +15,7 @@ order_items as (
     {% if is_incremental() %}
         -- Only lines staged since the last build: a re-sent line arrives with a newer load
         -- time and replaces its earlier version through the merge.
-        where {{ newer_than_processed('_ingested_at') }}
+        where {{ newer_than_processed('_ingested_at', 'timestamp') }}
     {% endif %}
 
 ),

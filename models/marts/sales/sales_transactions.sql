@@ -13,7 +13,7 @@ order_items as (
 
     select * from {{ ref('fct_order_items') }}
     {% if is_incremental() %}
-        where {{ newer_than_processed('_ingested_at') }}
+        where {{ newer_than_processed('_ingested_at', 'timestamp') }}
     {% endif %}
 
 ),

@@ -8,8 +8,9 @@
 
 {#-
     One row per order line (order_id, item_seq), typed and cleaned. Incremental: a run reads
-    only the Bronze rows ingested after the newest one already here and merges them in, so a
-    line re-sent in a newer file replaces the older copy; a full refresh gives the same table.
+    only the Bronze rows of batches ingested after the newest one already here (Delta skips
+    the older files, see macro `newer_than_processed`) and merges them in, so a line re-sent
+    in a newer file replaces the older copy; a full refresh gives the same table.
 -#}
 
 with
@@ -18,7 +19,7 @@ order_items as (
 
     select * from {{ source('bronze', 'order_items') }}
     {%- if is_incremental() %}
-        where {{ newer_than_processed('_ingested_at') }}
+        where {{ newer_than_processed('_batch_id', 'string') }}
     {%- endif %}
 
 ),

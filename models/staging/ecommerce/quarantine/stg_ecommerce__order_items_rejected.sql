@@ -10,7 +10,7 @@
     Quarantine of bronze.order_items: every row that cannot be repaired, with one `reject_reason`
     (see macro `ecommerce_reject_reason`), its values exactly as landed and its lineage.
     Incremental like the staging model: a row's reason depends on that row alone, so a run
-    classifies only the Bronze rows ingested after the newest rejected row here. Rows between
+    classifies only the Bronze rows of batches after the newest rejected row's batch. Rows between
     that one and the newest batch are classified again when a batch had no rejects; the merge
     on the row's identity keeps that idempotent. A full refresh gives the same table.
 -#}
@@ -21,7 +21,7 @@ order_items as (
 
     select * from {{ source('bronze', 'order_items') }}
     {%- if is_incremental() %}
-        where {{ newer_than_processed('_ingested_at') }}
+        where {{ newer_than_processed('_batch_id', 'string') }}
     {%- endif %}
 
 ),
