@@ -3,7 +3,7 @@
 Every lakehouse command, dbt's ``local`` target and the Thrift server start a JVM that reads,
 parses and verifies thousands of classes from jars before any work begins; on the 2-core
 reference machine that is a third of the first half-minute (measured: JVM start, table checks
-and first Delta read 36 s without the archive, 24 s with it). Java's application class-data
+and first Delta read about 37 s without the archive, 24 s with it). Java's application class-data
 sharing (AppCDS, JDK 13+) maps a pre-parsed archive of those classes instead.
 
 ``lakehouse setup-jvm`` (run by ``make setup``) builds the archive once, from a short training
@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import pyspark
 
 ARCHIVE_NAME = "spark.jsa"
 KEY_SUFFIX = ".key"
@@ -52,8 +54,6 @@ def java_options(jars_dir: Path) -> str:
 
 def archive_key(jars_dir: Path) -> str:
     """What the archive depends on: the JVM build, Spark's and the cached jars."""
-    import pyspark
-
     java = subprocess.run(
         [java_executable(), "-version"], capture_output=True, text=True, check=False
     ).stderr

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"JVM class archive up to date: {archive_path(settings.jars_dir)}")
         return 0
-    print("building the JVM class archive (a short Spark training run, about a minute) …")
+    print("building the JVM class archive (a short Spark training run, about two minutes, once) …")
     try:
         build_archive(settings.jars_dir, settings.project_dir, force=args.rebuild)
     except ArchiveError as error:
