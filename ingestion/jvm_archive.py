@@ -11,7 +11,8 @@ run on a throw-away state folder (sample data ingested into Delta, a table built
 merge, metastore calls) under ``-XX:ArchiveClassesAtExit``. Every JVM the project starts then
 gets ``java_options()``: ``-Xshare:auto`` makes a missing archive, or one built by another JDK
 or for other jars, a silent no-op (the JVM loads classes as usual), and setup rebuilds the
-archive whenever the key it was built for (Java, Spark and Delta versions, jar set) changes.
+archive whenever the key it was built for (Java, Spark and Delta versions, jar set, and where
+Spark's jars are: one cached archive serves one virtual environment) changes.
 """
 
 from __future__ import annotations
@@ -53,11 +54,13 @@ def java_options(jars_dir: Path) -> str:
 
 
 def archive_key(jars_dir: Path) -> str:
-    """What the archive depends on: the JVM build, Spark's and the cached jars."""
+    """What the archive depends on: the JVM build, Spark's jars (where they are: the JVM only
+    uses an archive built for the same class path) and the cached jars."""
     java = subprocess.run(
         [java_executable(), "-version"], capture_output=True, text=True, check=False
     ).stderr
-    spark_jars = sorted(path.name for path in (Path(pyspark.__file__).parent / "jars").glob("*"))
+    spark_jars_dir = Path(pyspark.__file__).parent / "jars"
+    spark_jars = [str(spark_jars_dir), *sorted(path.name for path in spark_jars_dir.glob("*"))]
     cached = sorted(path.name for path in jars_dir.glob("*.jar"))
     payload = json.dumps([java, pyspark.__version__, spark_jars, cached])
     return hashlib.sha256(payload.encode()).hexdigest()
