@@ -30,9 +30,11 @@ import pyspark
 
 ARCHIVE_NAME = "spark.jsa"
 KEY_SUFFIX = ".key"
+# The two log switches keep an ignored (stale or missing) archive, and the training run that
+# writes one, from printing warnings.
+QUIET_CDS_LOG = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 # `-Xshare:auto`: use the archive when it fits this JVM and class path, ignore it otherwise.
-# The two log switches keep an ignored (stale or missing) archive from printing warnings.
-QUIET_SHARING = "-Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
+QUIET_SHARING = f"-Xshare:auto {QUIET_CDS_LOG}"
 TRAINING_ENV = "LAKEHOUSE_JVM_ARCHIVE_DUMP"
 
 
@@ -49,7 +51,7 @@ def archive_path(jars_dir: Path) -> Path:
 def java_options(jars_dir: Path) -> str:
     """The JVM options that use the archive (a no-op while it does not exist)."""
     if dump := os.environ.get(TRAINING_ENV):
-        return f"-XX:ArchiveClassesAtExit={dump} -Xlog:cds=off -Xlog:cds+dynamic=off"
+        return f"-XX:ArchiveClassesAtExit={dump} {QUIET_CDS_LOG}"
     return f"-XX:SharedArchiveFile={archive_path(jars_dir)} {QUIET_SHARING}"
 
 

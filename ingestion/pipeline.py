@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pyspark.sql import SparkSession
 
@@ -28,6 +30,15 @@ from ingestion.settings import Settings
 from ingestion.spark import get_spark
 
 LAYERS = ("bronze", "silver", "gold")
+
+# Each count in the summary is a small Spark query whose time goes mostly to the driver
+# (planning, Delta snapshot, metastore). Four at once on two cores, on a 30-day build (warm,
+# alternating runs): the 39 table counts 8.4-10.3 s instead of 13.3-15.8 s, the quarantine
+# counts 3.6-4.1 s instead of 5.2-5.9 s.
+COUNT_WORKERS = 4
+
+T = TypeVar("T")
+R = TypeVar("R")
 QUARANTINE_SUFFIX = "_rejected"
 
 
@@ -92,29 +103,36 @@ def stored_tables(spark: SparkSession, schema: str) -> list[str]:
     )
 
 
+def concurrently(work: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``work`` over ``items`` on a few threads sharing the session; results in input order."""
+    with ThreadPoolExecutor(COUNT_WORKERS) as pool:
+        return list(pool.map(work, items))
+
+
 def table_counts(spark: SparkSession) -> list[tuple[str, str, int]]:
-    return [
-        (schema, name, spark.table(f"{schema}.{name}").count())
-        for schema in LAYERS
-        for name in stored_tables(spark, schema)
-    ]
+    tables = [(schema, name) for schema in LAYERS for name in stored_tables(spark, schema)]
+    counts = concurrently(lambda table: spark.table(f"{table[0]}.{table[1]}").count(), tables)
+    return [(schema, name, count) for (schema, name), count in zip(tables, counts, strict=True)]
 
 
 def quarantine_counts(spark: SparkSession) -> list[tuple[str, str, int]]:
-    rows = []
     if not spark.catalog.databaseExists("silver"):
-        return rows
-    for table in spark.catalog.listTables("silver"):
-        if not table.name.endswith(QUARANTINE_SUFFIX):
-            continue
-        columns = {column.name for column in spark.catalog.listColumns(f"silver.{table.name}")}
-        if "reject_reason" not in columns:
-            continue
+        return []
+    tables = [
+        table.name
+        for table in spark.catalog.listTables("silver")
+        if table.name.endswith(QUARANTINE_SUFFIX)
+        and "reject_reason"
+        in {column.name for column in spark.catalog.listColumns(f"silver.{table.name}")}
+    ]
+
+    def by_reason(name: str) -> list[tuple[str, str, int]]:
         grouped = spark.sql(
-            f"select reject_reason, count(*) as n from silver.{table.name} group by 1 order by 1"
+            f"select reject_reason, count(*) as n from silver.{name} group by 1 order by 1"
         ).collect()
-        rows += [(table.name, row.reject_reason, row.n) for row in grouped]
-    return rows
+        return [(name, row.reject_reason, row.n) for row in grouped]
+
+    return [row for rows in concurrently(by_reason, tables) for row in rows]
 
 
 def existing_tables(spark: SparkSession, schemas: set[str]) -> set[str]:
