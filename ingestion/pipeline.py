@@ -30,6 +30,7 @@ from ingestion.settings import Settings
 from ingestion.spark import get_spark
 
 LAYERS = ("bronze", "silver", "gold")
+QUARANTINE_SUFFIX = "_rejected"
 
 # Each count in the summary is a small Spark query whose time goes mostly to the driver
 # (planning, Delta snapshot, metastore). Four at once on two cores, on a 30-day build (warm,
@@ -39,7 +40,6 @@ COUNT_WORKERS = 4
 
 T = TypeVar("T")
 R = TypeVar("R")
-QUARANTINE_SUFFIX = "_rejected"
 
 
 @dataclass(frozen=True)
