@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from ingestion import cli
-from ingestion.bronze.loader import ensure_bronze_tables, ingest_entity
+from ingestion.bronze.loader import ensure_bronze_tables, ingest_entities
 from ingestion.settings import Settings
 from ingestion.spark import get_spark
 
@@ -44,8 +44,7 @@ def main() -> int:
     spark = get_spark(settings)
     ensure_bronze_tables(spark, settings)
     # Two entities load every class ingestion uses; the others repeat the same code.
-    for entity in TRAINING_ENTITIES:
-        ingest_entity(spark, settings, entity, progress=lambda _line: None)
+    ingest_entities(spark, settings, TRAINING_ENTITIES, progress=lambda _line: None)
     for statement in SQL_STEPS:
         spark.sql(statement.format(bronze=settings.bronze)).collect()
     spark.stop()

@@ -13,7 +13,7 @@ from typing import TypeVar
 from pyspark.sql import SparkSession
 
 from ingestion import cli
-from ingestion.bronze.loader import EntityResult, ensure_bronze_tables, ingest_entity
+from ingestion.bronze.loader import EntityResult, ensure_bronze_tables, ingest_entities
 from ingestion.build_report import BuildReport, build_report, describe
 from ingestion.build_state import (
     BuildPlan,
@@ -179,7 +179,7 @@ def run_pipeline(
     spark = get_spark(settings)
     say(f"ingesting {settings.landing} → {settings.bronze}")
     ensure_bronze_tables(spark, settings)
-    ingested = [ingest_entity(spark, settings, entity, progress=say) for entity in ENTITIES]
+    ingested = ingest_entities(spark, settings, ENTITIES, progress=say)
     versions: dict | None = None
     scope = None
     if not dbt_args:

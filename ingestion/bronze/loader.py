@@ -17,6 +17,7 @@ from ingestion.bronze.landing import LandedFile, list_landed_files
 from ingestion.bronze.ledger import (
     BatchPlan,
     FileCounts,
+    LoggedState,
     PlannedFile,
     append_log,
     batch_counts,
@@ -25,7 +26,7 @@ from ingestion.bronze.ledger import (
     ensure_delta_table,
     last_committed_plan,
     log_rows,
-    logged_state,
+    logged_states,
 )
 from ingestion.bronze.schema import (
     BRONZE_TABLE_PROPERTIES,
@@ -210,6 +211,29 @@ def record(
         )
 
 
+def ingest_entities(
+    spark: SparkSession,
+    settings: Settings,
+    entities: Sequence[str],
+    *,
+    max_files_per_batch: int = 100,
+    progress: Progress = print,
+) -> list[EntityResult]:
+    """``ingest_entity`` for each entity in turn, with the ingestion log read once for all."""
+    states = logged_states(spark, settings.bronze_table_path(LOG_TABLE), entities)
+    return [
+        ingest_entity(
+            spark,
+            settings,
+            entity,
+            max_files_per_batch=max_files_per_batch,
+            progress=progress,
+            logged=states[entity],
+        )
+        for entity in entities
+    ]
+
+
 def ingest_entity(
     spark: SparkSession,
     settings: Settings,
@@ -217,12 +241,17 @@ def ingest_entity(
     *,
     max_files_per_batch: int = 100,
     progress: Progress = print,
+    logged: LoggedState | None = None,
 ) -> EntityResult:
+    """Load the entity's newly landed files. ``logged`` is what the ingestion log holds for
+    it, read here when not given."""
     table_path = settings.bronze_table_path(entity)
     log_path = settings.bronze_table_path(LOG_TABLE)
     result = EntityResult(entity)
 
-    logged_files, logged_batches, last_seq = logged_state(spark, log_path, entity)
+    if logged is None:
+        logged = logged_states(spark, log_path, [entity])[entity]
+    logged_files, logged_batches, last_seq = set(logged.files), logged.batches, logged.last_seq
     committed = last_committed_plan(spark, table_path)
     if committed is not None:
         last_seq = max(last_seq, committed.batch_seq)

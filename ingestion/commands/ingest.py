@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from ingestion.bronze.loader import EntityResult, ensure_bronze_tables, ingest_entity
+from ingestion.bronze.loader import EntityResult, ensure_bronze_tables, ingest_entities
 from ingestion.contract import ENTITIES
 from ingestion.result_format import render_table
 from ingestion.settings import Settings
@@ -129,12 +129,9 @@ def ingest(
     spark = get_spark(settings)
     progress(f"ingesting {settings.landing} -> {settings.bronze}")
     ensure_bronze_tables(spark, settings)
-    results = [
-        ingest_entity(
-            spark, settings, entity, max_files_per_batch=max_files_per_batch, progress=progress
-        )
-        for entity in entities
-    ]
+    results = ingest_entities(
+        spark, settings, entities, max_files_per_batch=max_files_per_batch, progress=progress
+    )
     print(summary_table(results))
     elapsed = time.monotonic() - started
     total = sum(result.rows_loaded for result in results)

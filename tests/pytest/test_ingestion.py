@@ -21,6 +21,7 @@ from ingestion.bronze.ledger import (
     batch_counts,
     committed_version,
     last_committed_plan,
+    logged_states,
 )
 from ingestion.bronze.loader import (
     ensure_bronze_tables,
@@ -123,6 +124,24 @@ def test_ingestion_log_has_a_row_per_file_with_counts(spark: SparkSession, lande
         assert row.rows_malformed == sum(entry.get("malformed", {}).values())
         assert row.file_size_bytes == (settings.landing / entry["path"]).stat().st_size
         assert row.error is None
+
+
+def test_one_read_of_the_log_gives_each_entity_its_own_state(spark: SparkSession, landed) -> None:
+    settings, manifest = landed
+    log_path = settings.bronze_table_path("_ingestion_log")
+    states = logged_states(spark, log_path, [*ENTITIES, "not_an_entity"])
+    for entity in ENTITIES:
+        landed_paths = {
+            str((settings.landing / entry["path"]).resolve())
+            for entry in manifest["files"]
+            if entry["entity"] == entity
+        }
+        assert states[entity].files == landed_paths, entity
+        # `landed` ingested each entity's files in one batch.
+        assert states[entity].last_seq == 1, entity
+        assert len(states[entity].batches) == 1, entity
+    assert not states["not_an_entity"].files
+    assert states["not_an_entity"].last_seq == 0
 
 
 def test_rerun_adds_nothing_and_writes_nothing(spark: SparkSession, landed) -> None:
