@@ -43,17 +43,24 @@ def requested_target(dbt_args: Sequence[str], env: dict[str, str] | None = None)
     return environment.get("LAKEHOUSE_DBT_TARGET") or LOCAL_TARGET
 
 
-def run_dbt(command: str, dbt_args: Sequence[str], settings: Settings) -> DbtOutcome:
-    """Run ``dbt <command> <dbt_args>`` in this process against the lakehouse project."""
+def run_dbt(
+    command: str, dbt_args: Sequence[str], settings: Settings, *, ensure_bronze: bool = True
+) -> DbtOutcome:
+    """Run ``dbt <command> <dbt_args>`` in this process against the lakehouse project.
+
+    ``ensure_bronze=False`` is for a caller that has just ensured the Bronze tables itself
+    (``lakehouse run``, right after ingesting): checking eight tables again costs seconds."""
     # The profile reads the same resolved settings the session was built from.
     os.environ.update(settings.as_env())
     if requested_target(dbt_args) == LOCAL_TARGET:
         # Derby admits one process: a running Thrift server of this state folder owns the
         # metastore, so an embedded session would fail obscurely. Say so plainly instead.
         ensure_metastore_free(settings)
-        # dbt registers the Bronze tables on every run (on-run-start); make sure each exists,
-        # empty if nothing was ingested yet, so a build before the first ingest still works.
-        ensure_bronze_tables(get_spark(settings), settings)
+        if ensure_bronze:
+            # dbt registers the Bronze tables on every run (on-run-start); make sure each
+            # exists, empty if nothing was ingested yet, so a build before the first ingest
+            # still works.
+            ensure_bronze_tables(get_spark(settings), settings)
     args = [command, *dbt_args]
     if not any(arg == "--project-dir" or arg.startswith("--project-dir=") for arg in dbt_args):
         args += ["--project-dir", str(settings.project_dir)]

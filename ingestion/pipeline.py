@@ -155,8 +155,13 @@ def modified_nodes(settings: Settings, last: LastBuild) -> list[str] | None:
     """The nodes dbt finds changed against the last build's manifest (None if it cannot say)."""
     listed = run_dbt(
         "ls",
-        ["--select", "state:modified", "--state", str(last.state_dir), "--output", "name", "-q"],
+        # dbt prints the listed names even with --quiet; the caller only needs the result.
+        [
+            *("--select", "state:modified", "--state", str(last.state_dir)),
+            *("--output", "name", "--log-level", "none"),
+        ],
         settings,
+        ensure_bronze=False,
     )
     if not listed.success or not isinstance(listed.result.result, list):
         return None
@@ -193,7 +198,8 @@ def run_pipeline(
         say(f"dbt: {scope}")
         dbt_args = plan.dbt_args
     say("building Silver and Gold with dbt (seeds, models, tests) …")
-    outcome = run_dbt("build", dbt_args, settings)
+    # The Bronze tables were ensured before ingesting, above.
+    outcome = run_dbt("build", dbt_args, settings, ensure_bronze=False)
     if versions is not None and outcome.success:
         save_last_build(settings, versions)
     return RunOutcome(
