@@ -24,6 +24,7 @@ from ingestion.build_state import (
     save_last_build,
 )
 from ingestion.contract import ENTITIES
+from ingestion.count_cache import CountCache, cached
 from ingestion.dbt_runner import run_dbt
 from ingestion.result_format import render_table
 from ingestion.settings import Settings
@@ -31,6 +32,7 @@ from ingestion.spark import get_spark
 
 LAYERS = ("bronze", "silver", "gold")
 QUARANTINE_SUFFIX = "_rejected"
+SUMMARY_COUNTS_FILE = "summary-counts.json"
 
 # Each count in the summary is a small Spark query whose time goes mostly to the driver
 # (planning, Delta snapshot, metastore). Four at once on two cores, on a 30-day build (warm,
@@ -109,30 +111,72 @@ def concurrently(work: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return list(pool.map(work, items))
 
 
-def table_counts(spark: SparkSession) -> list[tuple[str, str, int]]:
-    tables = [(schema, name) for schema in LAYERS for name in stored_tables(spark, schema)]
-    counts = concurrently(lambda table: spark.table(f"{table[0]}.{table[1]}").count(), tables)
-    return [(schema, name, count) for (schema, name), count in zip(tables, counts, strict=True)]
+def table_locations(spark: SparkSession, schema: str) -> dict[str, str]:
+    """The schema's tables by name, with their locations; like ``stored_tables``, without views
+    and temporary views. From the catalog alone: `show table extended` opens no Delta table."""
+    if not spark.catalog.databaseExists(schema):
+        return {}
+    found = {}
+    for row in spark.sql(f"show table extended in {schema} like '*'").collect():
+        details = dict(
+            line.split(": ", 1) for line in (row.information or "").splitlines() if ": " in line
+        )
+        if not row.isTemporary and details.get("Type") != "VIEW":
+            found[row.tableName] = details.get("Location", "")
+    return dict(sorted(found.items()))
 
 
-def quarantine_counts(spark: SparkSession) -> list[tuple[str, str, int]]:
-    if not spark.catalog.databaseExists("silver"):
-        return []
+def table_counts(
+    spark: SparkSession, cache: CountCache | None = None
+) -> list[tuple[str, str, int]]:
+    """Rows of every table of every layer; with a ``cache``, counted again only where a table's
+    Delta version moved (see count_cache)."""
     tables = [
-        table.name
-        for table in spark.catalog.listTables("silver")
-        if table.name.endswith(QUARANTINE_SUFFIX)
-        and "reject_reason"
-        in {column.name for column in spark.catalog.listColumns(f"silver.{table.name}")}
+        (schema, name, location)
+        for schema in LAYERS
+        for name, location in table_locations(spark, schema).items()
     ]
 
-    def by_reason(name: str) -> list[tuple[str, str, int]]:
+    def count(indexes: list[int]) -> list[int]:
+        return concurrently(
+            lambda i: spark.table(f"{tables[i][0]}.{tables[i][1]}").count(), indexes
+        )
+
+    counts = cached(cache, "rows", [location for _, _, location in tables], count)
+    return [(schema, name, int(n)) for (schema, name, _), n in zip(tables, counts, strict=True)]
+
+
+def quarantine_counts(
+    spark: SparkSession, cache: CountCache | None = None
+) -> list[tuple[str, str, int]]:
+    """Rows of each quarantine table by reject reason (cached like ``table_counts``)."""
+    tables = [
+        (name, location)
+        for name, location in table_locations(spark, "silver").items()
+        if name.endswith(QUARANTINE_SUFFIX)
+    ]
+
+    def by_reason(index: int) -> list[list]:
+        name = tables[index][0]
+        columns = {column.name for column in spark.catalog.listColumns(f"silver.{name}")}
+        if "reject_reason" not in columns:
+            return []
         grouped = spark.sql(
             f"select reject_reason, count(*) as n from silver.{name} group by 1 order by 1"
         ).collect()
-        return [(name, row.reject_reason, row.n) for row in grouped]
+        return [[row.reject_reason, row.n] for row in grouped]
 
-    return [row for rows in concurrently(by_reason, tables) for row in rows]
+    per_table = cached(
+        cache,
+        "rejects",
+        [location for _, location in tables],
+        lambda indexes: concurrently(by_reason, indexes),
+    )
+    return [
+        (name, reason, int(n))
+        for (name, _), rows in zip(tables, per_table, strict=True)
+        for reason, n in rows
+    ]
 
 
 def existing_tables(spark: SparkSession, schemas: set[str]) -> set[str]:
@@ -222,14 +266,17 @@ def print_summary(spark: SparkSession, settings: Settings, outcome: RunOutcome) 
         f" ({len(quarantined_files)} files quarantined)",
         file=out,
     )
+    # Counts of tables whose Delta version has not moved since the last summary are reused.
+    counts = CountCache(settings.home / "state" / SUMMARY_COUNTS_FILE)
     print("\nrows per layer:", file=out)
     print(
         render_table(
-            ["schema", "table", "rows"], [(s, t, f"{n:,}") for s, t, n in table_counts(spark)]
+            ["schema", "table", "rows"],
+            [(s, t, f"{n:,}") for s, t, n in table_counts(spark, counts)],
         ),
         file=out,
     )
-    rejects = quarantine_counts(spark)
+    rejects = quarantine_counts(spark, counts)
     if rejects:
         print("\nquarantined rows by reason:", file=out)
         print(
