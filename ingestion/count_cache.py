@@ -41,6 +41,8 @@ def local_path(location: str) -> Path | None:
     parts = urllib.parse.urlsplit(location)
     if parts.scheme not in ("", "file") or parts.netloc not in ("", "localhost"):
         return None
+    if not parts.path:
+        return None  # no location known (not the working directory)
     return Path(urllib.parse.unquote(parts.path))
 
 

@@ -34,6 +34,7 @@ def test_the_version_is_the_newest_commit_file(tmp_path: Path) -> None:
     assert table_version(str(tmp_path / "missing")) is None
     assert table_version("s3a://bucket/t") is None
     assert local_path("hdfs://namenode/t") is None
+    assert table_version("") is None
 
 
 def test_a_result_is_reused_only_at_the_same_version(tmp_path: Path) -> None:
