@@ -27,6 +27,11 @@ GOLD = [
     "gold.customer_segments",
     "gold.coupon_performance",
 ]
+MERGED_TABLES = (
+    "silver.stg_ecommerce__order_items",
+    "gold.fct_order_items",
+    "gold.sales_transactions",
+)
 
 
 def test_fact_totals_match_an_independent_recomputation_from_bronze(
@@ -85,6 +90,16 @@ def test_the_incremental_build_merged_into_the_fact(
     history = spark.sql(f"describe history {table}").collect()
     operation = {row.version: row.operation for row in history}
     assert operation[grown_scenario.versions[table]] == "MERGE"
+
+
+def test_tables_that_merge_re_sent_lines_keep_deletion_vectors(
+    spark: SparkSession, built_scenario: Scenario
+) -> None:
+    """A merge that replaces a re-sent line marks the old row deleted instead of rewriting its
+    data file (var `merged_table_properties`): the property is set when dbt creates the table."""
+    for table in MERGED_TABLES:
+        properties = {row.key: row.value for row in spark.sql(f"show tblproperties {table}")}
+        assert properties.get("delta.enableDeletionVectors") == "true", table
 
 
 def test_a_build_with_no_new_data_writes_no_data_files(

@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='merge',
+        tblproperties=var('merged_table_properties'),
         unique_key=['transaction_id', 'seq_no'],
         on_schema_change='fail',
     )

@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='merge',
+        tblproperties=var('merged_table_properties'),
         unique_key=['order_id', 'item_seq'],
     )
 }}
