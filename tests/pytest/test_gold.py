@@ -98,7 +98,9 @@ def test_tables_that_merge_re_sent_lines_keep_deletion_vectors(
     """A merge that replaces a re-sent line marks the old row deleted instead of rewriting its
     data file (var `merged_table_properties`): the property is set when dbt creates the table."""
     for table in MERGED_TABLES:
-        properties = {row.key: row.value for row in spark.sql(f"show tblproperties {table}").collect()}
+        properties = {
+            row.key: row.value for row in spark.sql(f"show tblproperties {table}").collect()
+        }
         assert properties.get("delta.enableDeletionVectors") == "true", table
 
 
