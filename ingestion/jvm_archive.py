@@ -8,7 +8,11 @@ sharing (AppCDS, JDK 13+) maps a pre-parsed archive of those classes instead.
 
 ``lakehouse setup-jvm`` (run by ``make setup``) builds the archive once, from a short training
 run on a throw-away state folder (sample data ingested into Delta, a table built with SQL, a
-merge, metastore calls) under ``-XX:ArchiveClassesAtExit``. Every JVM the project starts then
+merge, metastore calls). On Java 17-24 that run writes a dynamic archive
+(``-XX:ArchiveClassesAtExit``). On Java 25 and later it writes an ahead-of-time cache instead
+(``-XX:AOTCacheOutput``: JEP 483 and 515), which holds the classes already loaded and linked and
+the training run's method profiles, so the JIT compiles Spark's hot code sooner; the same
+``-XX:SharedArchiveFile`` option maps either kind. Every JVM the project starts then
 gets ``java_options()``: ``-Xshare:auto`` makes a missing archive, or one built by another JDK
 or for other jars, a silent no-op (the JVM loads classes as usual), and setup rebuilds the
 archive whenever the key it was built for (Java, Spark and Delta versions, jar set, and where
@@ -28,6 +32,8 @@ from pathlib import Path
 
 import pyspark
 
+from ingestion.java_runtime import java_executable, version_of
+
 ARCHIVE_NAME = "spark.jsa"
 KEY_SUFFIX = ".key"
 # The two log switches keep an ignored (stale or missing) archive, and the training run that
@@ -36,6 +42,9 @@ QUIET_CDS_LOG = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 # `-Xshare:auto`: use the archive when it fits this JVM and class path, ignore it otherwise.
 QUIET_SHARING = f"-Xshare:auto {QUIET_CDS_LOG}"
 TRAINING_ENV = "LAKEHOUSE_JVM_ARCHIVE_DUMP"
+# The first Java whose training run can write an ahead-of-time cache in one step (JEP 514),
+# with method profiles in it (JEP 515).
+AOT_CACHE_JAVA = 25
 
 
 class ArchiveError(RuntimeError):
@@ -51,8 +60,16 @@ def archive_path(jars_dir: Path) -> Path:
 def java_options(jars_dir: Path) -> str:
     """The JVM options that use the archive (a no-op while it does not exist)."""
     if dump := os.environ.get(TRAINING_ENV):
-        return f"-XX:ArchiveClassesAtExit={dump} {QUIET_CDS_LOG}"
+        return training_options(Path(dump), version_of(java_executable()))
     return f"-XX:SharedArchiveFile={archive_path(jars_dir)} {QUIET_SHARING}"
+
+
+def training_options(dump: Path, java_version: int) -> str:
+    """The options of the training run's JVM: write the archive (or AOT cache) to ``dump``."""
+    if java_version >= AOT_CACHE_JAVA:
+        # `aot` is a log tag Java 17 does not know (it would refuse to start), hence only here.
+        return f"-XX:AOTCacheOutput={dump} {QUIET_CDS_LOG} -Xlog:aot=off"
+    return f"-XX:ArchiveClassesAtExit={dump} {QUIET_CDS_LOG}"
 
 
 def archive_key(jars_dir: Path) -> str:
@@ -66,11 +83,6 @@ def archive_key(jars_dir: Path) -> str:
     cached = sorted(path.name for path in jars_dir.glob("*.jar"))
     payload = json.dumps([java, pyspark.__version__, spark_jars, cached])
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def java_executable() -> str:
-    java_home = os.environ.get("JAVA_HOME")
-    return str(Path(java_home) / "bin" / "java") if java_home else "java"
 
 
 def is_current(jars_dir: Path) -> bool:

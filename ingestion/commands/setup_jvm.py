@@ -1,9 +1,10 @@
-"""`lakehouse setup-jvm`: build the JVM class archive that shortens every Spark start (once)."""
+"""`lakehouse setup-jvm`: choose Spark's Java, build the start-up archive for it (once)."""
 
 from __future__ import annotations
 
 import argparse
 
+from ingestion.java_runtime import JavaError, record_file, setup_java
 from ingestion.jvm_archive import ArchiveError, archive_path, build_archive, is_current
 from ingestion.settings import Settings
 
@@ -13,12 +14,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "setup-jvm",
         help="build the JVM class archive that makes Spark start faster (once)",
         description=(
-            "Run a short Spark job (sample data, Delta writes, a merge) under Java's "
-            "-XX:ArchiveClassesAtExit and keep the class-data-sharing archive it writes next to "
-            "the jar cache (LAKEHOUSE_JARS_DIR/../jvm/spark.jsa). Every JVM the project starts "
-            "maps it instead of loading those classes one by one. Does nothing while the archive "
-            "matches this Java, Spark and jar set; a missing or stale archive is ignored by the "
-            "JVM, so nothing breaks without it. Needs the jars (`lakehouse setup-jars`) first."
+            "First choose the Java that Spark starts: JAVA_HOME when set, otherwise the newest "
+            "Java that Spark supports (17, 21, 25) in /usr/lib/jvm or on PATH, recorded as a "
+            "default JAVA_HOME in a .pth file of the virtual environment, so that every Spark "
+            "launcher started from it (lakehouse, a plain `dbt`, the Thrift server) uses it. "
+            "Then run "
+            "a short Spark job (sample data, Delta writes, a merge) that writes a start-up "
+            "archive next to the jar cache (LAKEHOUSE_JARS_DIR/../jvm/spark.jsa): on Java 25 an "
+            "ahead-of-time cache with the classes loaded and linked and the run's method "
+            "profiles (-XX:AOTCacheOutput), on older Java a class-data-sharing archive "
+            "(-XX:ArchiveClassesAtExit). Every JVM the project starts maps it. Does nothing "
+            "while the archive matches this Java, Spark and jar set; a missing or stale archive "
+            "is ignored by the JVM, so nothing breaks without it. Needs the jars "
+            "(`lakehouse setup-jars`) first."
         ),
     )
     parser.add_argument(
@@ -31,6 +39,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        home, version, changed = setup_java()
+    except JavaError as error:
+        print(f"lakehouse: {error}")
+        return 2
+    if changed or not args.quiet:
+        print(f"Spark's Java: {home} (Java {version}; recorded in {record_file()})")
     settings = Settings.from_env()
     if not args.rebuild and is_current(settings.jars_dir):
         if not args.quiet:

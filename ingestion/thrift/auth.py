@@ -10,13 +10,13 @@ in the repository.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
 
+from ingestion.java_runtime import java_home
 from ingestion.settings import Settings, SettingsError, read_secret
 from ingestion.thrift.process import ProcessError, spark_home
 
@@ -63,9 +63,9 @@ def server_env(settings: Settings) -> dict[str, str]:
 
 
 def _javac() -> str | None:
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and (Path(java_home) / "bin" / "javac").is_file():
-        return str(Path(java_home) / "bin" / "javac")
+    home = java_home()
+    if home and (Path(home) / "bin" / "javac").is_file():
+        return str(Path(home) / "bin" / "javac")
     return shutil.which("javac")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from ingestion import jvm_archive
+from ingestion import java_runtime, jvm_archive
 from ingestion.settings import Settings
 
 
@@ -24,8 +24,31 @@ def test_training_run_writes_the_archive_instead(
 ) -> None:
     monkeypatch.setenv(jvm_archive.TRAINING_ENV, str(tmp_path / "out.jsa"))
     options = jvm_archive.java_options(tmp_path / "jars")
-    assert f"-XX:ArchiveClassesAtExit={tmp_path / 'out.jsa'}" in options
+    assert str(tmp_path / "out.jsa") in options
     assert "SharedArchiveFile" not in options
+
+
+@pytest.mark.parametrize(
+    ("java", "writes"),
+    [
+        (17, "-XX:ArchiveClassesAtExit="),
+        (21, "-XX:ArchiveClassesAtExit="),
+        (25, "-XX:AOTCacheOutput="),
+    ],
+)
+def test_java_25_trains_an_ahead_of_time_cache(java: int, writes: str, tmp_path: Path) -> None:
+    options = jvm_archive.training_options(tmp_path / "out.jsa", java).split()
+    assert f"{writes}{tmp_path / 'out.jsa'}" in options
+    # Java 17 refuses to start with a log tag it does not know.
+    assert ("-Xlog:aot=off" in options) == (java >= 25)
+
+
+def test_the_training_options_start_this_java(tmp_path: Path) -> None:
+    java = java_runtime.java_executable()
+    version = java_runtime.version_of(java)
+    options = jvm_archive.training_options(tmp_path / "out.jsa", version).split()
+    result = subprocess.run([java, *options, "-version"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_missing_archive_is_silent(tmp_path: Path) -> None:
@@ -59,3 +82,10 @@ def test_the_shared_session_jvm_got_the_option(
     arguments = list(runtime.getInputArguments())
     expected = f"-XX:SharedArchiveFile={jvm_archive.archive_path(lakehouse_settings.jars_dir)}"
     assert expected in arguments
+
+
+def test_the_shared_session_runs_the_java_setup_chose(spark: SparkSession) -> None:
+    home = spark.sparkContext._jvm.System.getProperty("java.home")
+    chosen = java_runtime.java_home()
+    assert chosen is not None, "setup records Spark's Java (lakehouse setup-jvm)"
+    assert Path(home).resolve() == Path(chosen).resolve()
