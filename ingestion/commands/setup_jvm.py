@@ -12,17 +12,16 @@ from ingestion.settings import Settings
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "setup-jvm",
-        help="build the JVM class archive that makes Spark start faster (once)",
+        help="choose Spark's Java and build the start-up archive that makes Spark start faster",
         description=(
             "First choose the Java that Spark starts: JAVA_HOME when set, otherwise the newest "
             "Java that Spark supports (17, 21, 25) in /usr/lib/jvm or on PATH, recorded as a "
             "default JAVA_HOME in a .pth file of the virtual environment, so that every Spark "
             "launcher started from it (lakehouse, a plain `dbt`, the Thrift server) uses it. "
-            "Then run "
-            "a short Spark job (sample data, Delta writes, a merge) that writes a start-up "
-            "archive next to the jar cache (LAKEHOUSE_JARS_DIR/../jvm/spark.jsa): on Java 25 an "
-            "ahead-of-time cache with the classes loaded and linked and the run's method "
-            "profiles (-XX:AOTCacheOutput), on older Java a class-data-sharing archive "
+            "Then run a short Spark job (sample data, Delta writes, a merge) that writes a "
+            "start-up archive next to the jar cache (LAKEHOUSE_JARS_DIR/../jvm/spark.jsa): on "
+            "Java 25 an ahead-of-time cache with the classes loaded and linked and the run's "
+            "method profiles (-XX:AOTCacheOutput), on older Java a class-data-sharing archive "
             "(-XX:ArchiveClassesAtExit). Every JVM the project starts maps it. Does nothing "
             "while the archive matches this Java, Spark and jar set; a missing or stale archive "
             "is ignored by the JVM, so nothing breaks without it. Needs the jars "
