@@ -30,6 +30,7 @@ from pyspark.sql import SparkSession
 
 from ingestion import cli
 from ingestion.bronze.loader import ensure_bronze_tables, ingest_entity
+from ingestion.java_runtime import java_executable, version_of
 from ingestion.settings import Settings
 from ingestion.spark import get_spark
 
@@ -39,7 +40,11 @@ ORDERS_PER_LINE = 2.5  # the generator writes 1-5 lines per order, 2.5 on averag
 
 def machine() -> str:
     memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
-    return f"{os.cpu_count()} CPUs, {memory_kib / 1024 / 1024:.1f} GiB RAM, Python {platform.python_version()}"
+    java = version_of(java_executable())
+    return (
+        f"{os.cpu_count()} CPUs, {memory_kib / 1024 / 1024:.1f} GiB RAM, "
+        f"Python {platform.python_version()}, Java {java}"
+    )
 
 
 def warm_up(spark: SparkSession, settings: Settings, workdir: Path, files: list[str]) -> None:

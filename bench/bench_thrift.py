@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from ingestion.java_runtime import java_executable, version_of
 from ingestion.settings import Settings
 from ingestion.thrift.process import free_port
 
@@ -53,6 +54,7 @@ def machine() -> dict[str, object]:
         "memory_gib": round(memory_kib / 1024 / 1024, 1),
         "cpu": cpu,
         "python": platform.python_version(),
+        "java": version_of(java_executable()),
         "load_average_at_start": round(os.getloadavg()[0], 2),
     }
 
@@ -199,8 +201,8 @@ def append_readme_line(result: dict[str, object]) -> None:
         f"target (cold JVM), {result['runs_per_target']} runs each, {result['master']}, driver "
         f"{result['driver_memory']} (target < {TARGET_SECONDS:.0f} s: "
         f"{'met' if result['thrift_meets_target'] else 'missed'}); {info['nproc']} CPUs "
-        f"({info['cpu']}), {info['memory_gib']} GiB RAM, load {info['load_average_at_start']} "
-        "at start; bench/results/thrift.json\n"
+        f"({info['cpu']}), {info['memory_gib']} GiB RAM, Java {info.get('java', '?')}, load "
+        f"{info['load_average_at_start']} at start; bench/results/thrift.json\n"
     )
     with readme.open("a") as out:
         out.write(line)
