@@ -115,9 +115,18 @@ def record_for_spark(home: Path, record: Path | None = None) -> bool:
     return True
 
 
+def explicit_java_home(record: Path | None = None) -> str | None:
+    """JAVA_HOME as the user set it, not the default the venv's .pth file put there."""
+    value = os.environ.get("JAVA_HOME")
+    return value if value and value != recorded_java_home(record) else None
+
+
 def setup_java() -> tuple[str, int, bool]:
-    """Choose Spark's Java unless JAVA_HOME says it; returns (java home, version, changed)."""
-    if explicit := os.environ.get("JAVA_HOME"):
+    """Choose Spark's Java unless JAVA_HOME says it; returns (java home, version, changed).
+
+    The recorded default is chosen afresh each time, so a newer JDK installed since, or the
+    recorded one removed, is noticed by the next setup."""
+    if explicit := explicit_java_home():
         version = version_of(str(Path(explicit) / "bin" / "java"))
         if version < min(SUPPORTED_JAVA):
             raise JavaError(f"JAVA_HOME={explicit} is Java {version}; Spark 4 needs 17 or newer")

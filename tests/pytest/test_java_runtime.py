@@ -57,6 +57,21 @@ def test_the_record_sets_a_default_java_home_only(tmp_path: Path) -> None:
     )
 
 
+def test_the_recorded_default_is_not_taken_for_a_users_choice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every Python of the venv starts with the default in JAVA_HOME; setup must still choose
+    # afresh (a newer JDK installed, the recorded one removed) unless the user set another.
+    record = tmp_path / java_runtime.PTH_NAME
+    java_runtime.record_for_spark(Path("/opt/jdk-25"), record)
+    monkeypatch.setenv("JAVA_HOME", "/opt/jdk-25")
+    assert java_runtime.explicit_java_home(record) is None
+    monkeypatch.setenv("JAVA_HOME", "/opt/jdk-21")
+    assert java_runtime.explicit_java_home(record) == "/opt/jdk-21"
+    monkeypatch.delenv("JAVA_HOME")
+    assert java_runtime.explicit_java_home(record) is None
+
+
 def test_this_venv_starts_a_java_spark_supports() -> None:
     # JAVA_HOME from the environment, or the default setup recorded in the venv's .pth file.
     home = java_runtime.java_home()
