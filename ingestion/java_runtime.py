@@ -127,7 +127,13 @@ def setup_java() -> tuple[str, int, bool]:
     The recorded default is chosen afresh each time, so a newer JDK installed since, or the
     recorded one removed, is noticed by the next setup."""
     if explicit := explicit_java_home():
-        version = version_of(str(Path(explicit) / "bin" / "java"))
+        try:
+            version = version_of(str(Path(explicit) / "bin" / "java"))
+        except JavaError as error:
+            raise JavaError(
+                f"JAVA_HOME={explicit}: {error}; point it at a Java 17, 21 or 25 home, or unset "
+                "it to let setup choose"
+            ) from error
         if version < min(SUPPORTED_JAVA):
             raise JavaError(f"JAVA_HOME={explicit} is Java {version}; Spark 4 needs 17 or newer")
         return explicit, version, False

@@ -78,3 +78,11 @@ def test_this_venv_starts_a_java_spark_supports() -> None:
     assert home is not None, "make setup records Spark's Java (lakehouse setup-jvm)"
     version = java_runtime.version_of(str(Path(home) / "bin" / "java"))
     assert version in java_runtime.SUPPORTED_JAVA
+
+
+def test_a_java_home_without_java_fails_setup_with_what_to_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk"))
+    with pytest.raises(java_runtime.JavaError, match="point it at a Java 17, 21 or 25 home"):
+        java_runtime.setup_java()
