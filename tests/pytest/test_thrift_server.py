@@ -28,15 +28,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from TCLIService.ttypes import TOperationState
 
 from ingestion.settings import Settings
 from ingestion.thrift import server
-from ingestion.thrift.probe import ProbeError, query
+from ingestion.thrift.probe import ProbeError, connect, query
 from ingestion.thrift.process import free_port, group_members, is_alive, stop_group
 
 PROJECT = Path(__file__).resolve().parents[2]
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 BUILT_TYPES = ("model", "seed", "snapshot")
+ACTIVE_STATES = (
+    TOperationState.INITIALIZED_STATE,
+    TOperationState.PENDING_STATE,
+    TOperationState.RUNNING_STATE,
+)
 
 # --------------------------------------------------------------------------- helpers
 
@@ -142,6 +148,16 @@ def listening_addresses(pids: list[int]) -> list[str]:
             mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 is IPv4 loopback
             addresses.append(f"{mapped or address}:{int(hex_port, 16)}")
     return addresses
+
+
+def statement_threads(pids: list[int]) -> set[int]:
+    """Thread ids of the server's statement pool (Linux names a thread by its first 15 bytes)."""
+    return {
+        int(task.name)
+        for pid in pids
+        for task in Path(f"/proc/{pid}/task").glob("*")
+        if (task / "comm").read_text(errors="ignore").startswith("HiveServer2-Bac")
+    }
 
 
 def is_loopback(address: str) -> bool:
@@ -506,6 +522,32 @@ class TestDefaultServer:
         assert [tuple(str(value) for value in row) for row in rows] == [
             ("2025-01-01", "2025-01-05", "2")
         ]
+
+    def test_statements_reuse_the_servers_worker_threads(self, open_srv: Server) -> None:
+        """dbt runs each statement asynchronously in a new session. The server keeps a small
+        pool of statement threads alive (and, with them, their metastore connections) instead
+        of starting a thread per statement (Hive's default), which costs a warm server time on
+        every statement of an analyst's `dbt build -s <mart>`."""
+        pid = server.status(open_srv.settings).pid
+        assert pid is not None
+
+        def run_async(count: int) -> None:
+            for _ in range(count):
+                connection = connect("127.0.0.1", open_srv.settings.thrift_port, "dbt")
+                try:
+                    cursor = connection.cursor()
+                    cursor.execute("show tables in default", async_=True)  # as dbt-spark does
+                    while cursor.poll().operationState in ACTIVE_STATES:
+                        time.sleep(0.05)
+                    cursor.fetchall()
+                finally:
+                    connection.close()
+
+        run_async(server.STATEMENT_THREADS)
+        warmed = statement_threads(group_members(pid))
+        run_async(2 * server.STATEMENT_THREADS)
+        assert 0 < len(warmed) <= server.STATEMENT_THREADS
+        assert statement_threads(group_members(pid)) == warmed
 
     def test_the_port_of_a_running_server_is_reported(
         self, open_srv: Server, tmp_path: Path
