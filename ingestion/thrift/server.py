@@ -118,21 +118,16 @@ def server_conf(
     return conf
 
 
-# Every metastore call Spark makes (does the schema exist, read the table) goes through one
-# Hive client whose metastore connection is kept per thread. Hive's defaults throw that away on
-# almost every statement, which cost a warm server about 0.5 s of CPU per `dbt build -s <mart>`
-# (profiled: re-reading Hadoop's XML defaults and opening a new metastore store each time):
-# - with impersonation on (doAs), each session runs as its own proxy user, so the shared client
-#   no longer "belongs" to the caller and Hive builds a new one, closing the old, on every call.
-#   Spark runs all work as the server's own user anyway (one SparkContext, one set of
-#   executors), so impersonation bought nothing here; authentication is unaffected;
-# - the statement pool starts a fresh thread per statement until it holds its core size
-#   (default 100) and lets idle threads die after 10 s, so an analyst's next build finds none.
-#   A pool of 16 that lives a day reuses its threads (and their metastore connections);
-#   statements beyond 16 at once wait in the pool's queue.
+# Hive's statement pool starts a fresh thread for each statement until it holds its core size
+# (default 100) and lets idle threads die after 10 s, so every statement of an analyst's
+# `dbt build -s <mart>` paid for a new thread and for what Spark and Hive set up per thread
+# (a metastore connection, re-reading Hadoop's XML defaults). A pool of 16 that lives a day
+# reuses its threads: 7.4 s against 8.4 s a warm build of dim_currencies, medians of 12
+# (docs/operations.md). Statements beyond 16 at once wait in the pool's queue.
+# Impersonation (hive.server2.enable.doAs) stays on: turned off, sessions share Spark's one
+# Hive client and closing a session can close it under another, which killed a connection.
 STATEMENT_THREADS = 16
-REUSE_METASTORE_CLIENTS = {
-    "hive.server2.enable.doAs": "false",
+KEEP_STATEMENT_THREADS = {
     "hive.server2.async.exec.threads": str(STATEMENT_THREADS),
     "hive.server2.async.exec.keepalive.time": "86400s",
 }
@@ -143,7 +138,7 @@ def server_hiveconf(settings: Settings) -> dict[str, str]:
         "hive.server2.transport.mode": "binary",
         "hive.server2.thrift.bind.host": settings.thrift_host,
         "hive.server2.thrift.port": str(settings.thrift_port),
-        **REUSE_METASTORE_CLIENTS,
+        **KEEP_STATEMENT_THREADS,
         **auth.server_hiveconf(settings),
     }
 

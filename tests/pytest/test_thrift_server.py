@@ -525,9 +525,9 @@ class TestDefaultServer:
 
     def test_statements_reuse_the_servers_worker_threads(self, open_srv: Server) -> None:
         """dbt runs each statement asynchronously in a new session. The server keeps a small
-        pool of statement threads alive (and, with them, their metastore connections) instead
-        of starting a thread per statement (Hive's default), which costs a warm server time on
-        every statement of an analyst's `dbt build -s <mart>`."""
+        pool of statement threads alive instead of starting a thread per statement (Hive's
+        default), which cost a warm server time on every statement of an analyst's
+        `dbt build -s <mart>`."""
         pid = server.status(open_srv.settings).pid
         assert pid is not None
 
