@@ -152,12 +152,13 @@ def listening_addresses(pids: list[int]) -> list[str]:
 
 def statement_threads(pids: list[int]) -> set[int]:
     """Thread ids of the server's statement pool (Linux names a thread by its first 15 bytes)."""
-    return {
-        int(task.name)
-        for pid in pids
-        for task in Path(f"/proc/{pid}/task").glob("*")
-        if (task / "comm").read_text(errors="ignore").startswith("HiveServer2-Bac")
-    }
+    found = set()
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
+                if (task / "comm").read_text(errors="ignore").startswith("HiveServer2-Bac"):
+                    found.add(int(task.name))
+    return found
 
 
 def is_loopback(address: str) -> bool:
