@@ -120,8 +120,8 @@ def server_conf(
 
 # Hive's statement pool starts a fresh thread for each statement until it holds its core size
 # (default 100) and lets idle threads die after 10 s, so every statement of an analyst's
-# `dbt build -s <mart>` paid for a new thread and for what Spark and Hive set up per thread
-# (a metastore connection, re-reading Hadoop's XML defaults). A pool of 16 that lives a day
+# `dbt build -s <mart>` paid for a new thread and for the client state Spark and Hive keep per
+# thread (Hive clients, metastore stores, Hadoop's XML defaults). A pool of 16 that lives a day
 # reuses its threads: 7.4 s against 8.4 s a warm build of dim_currencies, medians of 12
 # (docs/operations.md). Statements beyond 16 at once wait in the pool's queue.
 # Impersonation (hive.server2.enable.doAs) stays on: turned off, sessions share Spark's one
