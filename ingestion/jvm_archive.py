@@ -8,9 +8,9 @@ and first Delta read about 37 s without the archive, 24 s with it; a cold
 ahead-of-time cache). Java's application class-data
 sharing (AppCDS, JDK 13+) maps a pre-parsed archive of those classes instead.
 
-``lakehouse setup-jvm`` (run by ``make setup``) builds the archive once, from a short training
-run on a throw-away state folder (sample data ingested into Delta, a table built with SQL, a
-merge, metastore calls). On Java 17-24 that run writes a dynamic archive
+``lakehouse setup-jvm`` (run by ``make setup``) builds the archive once, from a training run on
+a throw-away state folder: the whole pipeline on a little sample data, then again on one more
+day (``jvm_training``). On Java 17-24 that run writes a dynamic archive
 (``-XX:ArchiveClassesAtExit``). On Java 25 and later it writes an ahead-of-time cache instead
 (``-XX:AOTCacheOutput``: JEP 483 and 515), which holds the classes already loaded and linked and
 the training run's method profiles, so the JIT compiles Spark's hot code sooner; the same
@@ -74,16 +74,21 @@ def training_options(dump: Path, java_version: int) -> str:
     return f"-XX:ArchiveClassesAtExit={dump} {QUIET_CDS_LOG}"
 
 
+# The workload the archive is trained on: a changed training run makes the archive stale.
+TRAINING_MODULE = Path(__file__).with_name("jvm_training.py")
+
+
 def archive_key(jars_dir: Path) -> str:
     """What the archive depends on: the JVM build, Spark's jars (where they are: the JVM only
-    uses an archive built for the same class path) and the cached jars."""
+    uses an archive built for the same class path), the cached jars and the training run."""
     java = subprocess.run(
         [java_executable(), "-version"], capture_output=True, text=True, check=False
     ).stderr
     spark_jars_dir = Path(pyspark.__file__).parent / "jars"
     spark_jars = [str(spark_jars_dir), *sorted(path.name for path in spark_jars_dir.glob("*"))]
     cached = sorted(path.name for path in jars_dir.glob("*.jar"))
-    payload = json.dumps([java, pyspark.__version__, spark_jars, cached])
+    training = hashlib.sha256(TRAINING_MODULE.read_bytes()).hexdigest()
+    payload = json.dumps([java, pyspark.__version__, spark_jars, cached, training])
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -113,8 +118,18 @@ def build_archive(jars_dir: Path, project_dir: Path, *, force: bool = False) -> 
             "LAKEHOUSE_LANDING": str(Path(scratch) / "landing"),
             "LAKEHOUSE_JARS_DIR": str(jars_dir),
             "LAKEHOUSE_SPARK_MASTER": "local[2]",
+            # dbt's artifacts and logs stay in the scratch folder, not in the project's.
+            "DBT_TARGET_PATH": str(Path(scratch) / "target"),
+            "DBT_LOG_PATH": str(Path(scratch) / "logs"),
         }
-        for key in ("LAKEHOUSE_BRONZE", "LAKEHOUSE_WAREHOUSE", "LAKEHOUSE_METASTORE"):
+        # The training builds its own state on the embedded target, whatever the user's are.
+        for key in (
+            "LAKEHOUSE_BRONZE",
+            "LAKEHOUSE_WAREHOUSE",
+            "LAKEHOUSE_METASTORE",
+            "LAKEHOUSE_DBT_TARGET",
+            "LAKEHOUSE_DBT_SCHEMA",
+        ):
             env.pop(key, None)
         result = subprocess.run(
             [sys.executable, "-m", "ingestion.jvm_training"],

@@ -89,3 +89,10 @@ def test_the_shared_session_runs_the_java_setup_chose(spark: SparkSession) -> No
     chosen = java_runtime.java_home()
     assert chosen is not None, "setup records Spark's Java (lakehouse setup-jvm)"
     assert Path(home).resolve() == Path(chosen).resolve()
+
+
+def test_the_shared_session_jvm_uses_the_throughput_collector(spark: SparkSession) -> None:
+    management = spark.sparkContext._jvm.java.lang.management.ManagementFactory
+    collectors = {bean.getName() for bean in management.getGarbageCollectorMXBeans()}
+    # ParallelGC's two collectors; G1, the default, would show "G1 Young Generation" & co.
+    assert collectors == {"PS Scavenge", "PS MarkSweep"}
