@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Java that Spark supports (17, 21, 25) in /usr/lib/jvm or on PATH, recorded as a "
             "default JAVA_HOME in a .pth file of the virtual environment, so that every Spark "
             "launcher started from it (lakehouse, a plain `dbt`, the Thrift server) uses it. "
-            "Then run a short Spark job (sample data, Delta writes, a merge) that writes a "
+            "Then run the pipeline on sample data (twice: everything, then one more day) to write a "
             "start-up archive next to the jar cache (LAKEHOUSE_JARS_DIR/../jvm/spark.jsa): on "
             "Java 25 an ahead-of-time cache with the classes loaded and linked and the run's "
             "method profiles (-XX:AOTCacheOutput), on older Java a class-data-sharing archive "
@@ -50,7 +50,10 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"JVM class archive up to date: {archive_path(settings.jars_dir)}")
         return 0
-    print("building the JVM class archive (a short Spark training run, about two minutes, once) …")
+    print(
+        "building the JVM class archive (a training run of the pipeline on sample data, "
+        "about 4-5 minutes, once) …"
+    )
     try:
         build_archive(settings.jars_dir, settings.project_dir, force=args.rebuild)
     except ArchiveError as error:
