@@ -22,7 +22,7 @@ $(SETUP_STAMP): pyproject.toml scripts/setup.sh
 	touch $@
 
 # The jar cache and the JVM class archive built from it live outside the repo (shared by
-# clones), so they are checked on every run; the archive is built once (about 4-5 minutes).
+# clones), so they are checked on every run; the archive is built once (about 4-6 minutes).
 setup: $(SETUP_STAMP)
 	@$(BIN)/lakehouse setup-jars >/dev/null
 	@$(BIN)/lakehouse setup-jvm --quiet

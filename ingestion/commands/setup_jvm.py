@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(
         "building the JVM class archive (a training run of the pipeline on sample data, "
-        "about 4-5 minutes, once) …"
+        "about 4-6 minutes, once) …"
     )
     try:
         build_archive(settings.jars_dir, settings.project_dir, force=args.rebuild)
