@@ -20,8 +20,8 @@ from ingestion.settings import Settings
 LOG4J_CONFIG = Path(__file__).parent / "conf" / "log4j2.properties"
 # Java's throughput collector rather than its default G1: batch work on few cores, where G1's
 # concurrent threads and costlier write barriers compete with Spark's tasks for the CPUs. One
-# new day over 30 days x 100,000 lines (fresh `lakehouse run`, interleaved): 162.6-177.4 s
-# against 163.7-198.7 s, the paired runs 5-21 s apart (bench/results/README.md).
+# new day over 30 days x 100,000 lines (a fresh `lakehouse run`, two interleaved pairs):
+# 173-177 s against 179-199 s (docs/architecture.md).
 GARBAGE_COLLECTOR = "-XX:+UseParallelGC"
 
 
