@@ -21,8 +21,9 @@ $(SETUP_STAMP): pyproject.toml scripts/setup.sh
 	PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/setup.sh
 	touch $@
 
-# The jar cache and the JVM class archive built from it live outside the repo (shared by
-# clones), so they are checked on every run; the archive is built once (about 4-6 minutes).
+# The jar cache lives outside the repo (shared by clones) and the JVM class archive in the
+# virtual environment (it fits that environment's Spark jars only), so both are checked on
+# every run; the archive is built once per environment (about 4-6 minutes).
 setup: $(SETUP_STAMP)
 	@$(BIN)/lakehouse setup-jars >/dev/null
 	@$(BIN)/lakehouse setup-jvm --quiet

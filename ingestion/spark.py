@@ -60,7 +60,7 @@ def spark_conf(settings: Settings, jars: list[Path] | None = None) -> dict[str, 
             f"-Dderby.system.home={settings.home} "
             f"-Dderby.stream.error.file={settings.home / 'derby.log'} "
             # The class archive built by `lakehouse setup-jvm` (ignored while missing).
-            f"{java_options(settings.jars_dir)}"
+            f"{java_options(settings.project_dir)}"
         ),
         # Loopback by default: nothing listens beyond this machine unless asked to.
         "spark.driver.host": settings.driver_host,

@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "default JAVA_HOME in a .pth file of the virtual environment, so that every Spark "
             "launcher started from it (lakehouse, a plain `dbt`, the Thrift server) uses it. "
             "Then run the pipeline on sample data (twice: everything, then one more day) to write a "
-            "start-up archive next to the jar cache (LAKEHOUSE_JARS_DIR/../jvm/spark.jsa): on "
+            "start-up archive into the project's virtual environment (.venv/lakehouse/spark.jsa), "
+            "which holds the Spark jars it is built for: on "
             "Java 25 an ahead-of-time cache with the classes loaded and linked and the run's "
             "method profiles (-XX:AOTCacheOutput), on older Java a class-data-sharing archive "
             "(-XX:ArchiveClassesAtExit). Every JVM the project starts maps it. Does nothing "
@@ -46,9 +47,9 @@ def run(args: argparse.Namespace) -> int:
     if changed or not args.quiet:
         print(f"Spark's Java: {home} (Java {version}; recorded in {record_file()})")
     settings = Settings.from_env()
-    if not args.rebuild and is_current(settings.jars_dir):
+    if not args.rebuild and is_current(settings.jars_dir, settings.project_dir):
         if not args.quiet:
-            print(f"JVM class archive up to date: {archive_path(settings.jars_dir)}")
+            print(f"JVM class archive up to date: {archive_path(settings.project_dir)}")
         return 0
     print(
         "building the JVM class archive (a training run of the pipeline on sample data, "

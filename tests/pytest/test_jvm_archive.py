@@ -12,9 +12,11 @@ from ingestion import java_runtime, jvm_archive
 from ingestion.settings import Settings
 
 
-def test_options_use_the_archive_next_to_the_jar_cache(tmp_path: Path) -> None:
-    options = jvm_archive.java_options(tmp_path / "jars")
-    assert f"-XX:SharedArchiveFile={tmp_path}/jars/../jvm/spark.jsa" in options
+def test_options_use_the_archive_in_the_projects_virtual_environment(tmp_path: Path) -> None:
+    # Per environment, not in a cache shared by every clone: an archive only fits the Spark
+    # jars it was built for, and a second clone's setup would rebuild a shared one for its own.
+    options = jvm_archive.java_options(tmp_path / "project")
+    assert f"-XX:SharedArchiveFile={tmp_path}/project/.venv/lakehouse/spark.jsa" in options
     # Never fatal: a JVM that cannot use the archive loads classes as usual.
     assert "-Xshare:auto" in options.split()
 
@@ -23,7 +25,7 @@ def test_training_run_writes_the_archive_instead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(jvm_archive.TRAINING_ENV, str(tmp_path / "out.jsa"))
-    options = jvm_archive.java_options(tmp_path / "jars")
+    options = jvm_archive.java_options(tmp_path / "project")
     assert str(tmp_path / "out.jsa") in options
     assert "SharedArchiveFile" not in options
 
@@ -53,7 +55,7 @@ def test_the_training_options_start_this_java(tmp_path: Path) -> None:
 
 def test_a_missing_archive_is_silent(tmp_path: Path) -> None:
     java = jvm_archive.java_executable()
-    options = jvm_archive.java_options(tmp_path / "jars").split()
+    options = jvm_archive.java_options(tmp_path / "project").split()
     result = subprocess.run([java, *options, "-version"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "cds" not in result.stderr.lower() + result.stdout.lower()
@@ -64,15 +66,16 @@ def test_an_archive_for_other_jars_is_not_current(tmp_path: Path) -> None:
     jars = tmp_path / "jars"
     jars.mkdir()
     (jars / "a.jar").write_bytes(b"")
-    assert not jvm_archive.is_current(jars)  # nothing built yet
-    archive = jvm_archive.archive_path(jars)
+    project = tmp_path / "project"
+    assert not jvm_archive.is_current(jars, project)  # nothing built yet
+    archive = jvm_archive.archive_path(project)
     archive.parent.mkdir(parents=True)
     archive.write_bytes(b"archive")
     key = archive.with_name(archive.name + jvm_archive.KEY_SUFFIX)
     key.write_text(jvm_archive.archive_key(jars) + "\n")
-    assert jvm_archive.is_current(jars)
+    assert jvm_archive.is_current(jars, project)
     (jars / "b.jar").write_bytes(b"")  # the jar set changed: rebuild
-    assert not jvm_archive.is_current(jars)
+    assert not jvm_archive.is_current(jars, project)
 
 
 def test_the_shared_session_jvm_got_the_option(
@@ -80,7 +83,7 @@ def test_the_shared_session_jvm_got_the_option(
 ) -> None:
     runtime = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
     arguments = list(runtime.getInputArguments())
-    expected = f"-XX:SharedArchiveFile={jvm_archive.archive_path(lakehouse_settings.jars_dir)}"
+    expected = f"-XX:SharedArchiveFile={jvm_archive.archive_path(lakehouse_settings.project_dir)}"
     assert expected in arguments
 
 
