@@ -66,6 +66,14 @@ def archive_path(project_dir: Path) -> Path:
     return Path(f"{project_dir}/.venv/lakehouse/{ARCHIVE_NAME}")
 
 
+def legacy_shared_archive(jars_dir: Path) -> Path | None:
+    """The archive earlier versions kept beside the jar cache for every clone
+    (``<jars>/../jvm/spark.jsa``), when it is still there. Nothing reads it any more; it is not
+    deleted here because a checkout of an earlier version may still map it."""
+    path = jars_dir.parent / "jvm" / ARCHIVE_NAME
+    return path if path.is_file() else None
+
+
 def java_options(project_dir: Path) -> str:
     """The JVM options that use the archive (a no-op while it does not exist)."""
     if dump := os.environ.get(TRAINING_ENV):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 
 from ingestion.java_runtime import JavaError, record_file, setup_java
-from ingestion.jvm_archive import ArchiveError, archive_path, build_archive, is_current
+from ingestion.jvm_archive import (
+    ArchiveError,
+    archive_path,
+    build_archive,
+    is_current,
+    legacy_shared_archive,
+)
 from ingestion.settings import Settings
 
 
@@ -33,7 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--rebuild", action="store_true", help="build it again even if it is up to date"
     )
     parser.add_argument(
-        "--quiet", action="store_true", help="print nothing when the archive is up to date"
+        "--quiet",
+        action="store_true",
+        help=(
+            "print nothing when the archive is up to date (an earlier version's leftover "
+            "archive is still pointed out)"
+        ),
     )
     parser.set_defaults(handler=run)
 
@@ -47,6 +58,13 @@ def run(args: argparse.Namespace) -> int:
     if changed or not args.quiet:
         print(f"Spark's Java: {home} (Java {version}; recorded in {record_file()})")
     settings = Settings.from_env()
+    if legacy := legacy_shared_archive(settings.jars_dir):
+        print(
+            f"note: {legacy} ({legacy.stat().st_size / 2**20:,.0f} MiB) is the start-up archive "
+            "that earlier versions shared by every clone; this version keeps one in each "
+            "virtual environment and never reads it. Delete its folder once no checkout of an "
+            f"earlier version needs it: rm -r {legacy.parent}"
+        )
     if not args.rebuild and is_current(settings.jars_dir, settings.project_dir):
         if not args.quiet:
             print(f"JVM class archive up to date: {archive_path(settings.project_dir)}")

@@ -99,3 +99,13 @@ def test_the_shared_session_jvm_uses_the_throughput_collector(spark: SparkSessio
     collectors = {bean.getName() for bean in management.getGarbageCollectorMXBeans()}
     # ParallelGC's two collectors; G1, the default, would show "G1 Young Generation" & co.
     assert collectors == {"PS Scavenge", "PS MarkSweep"}
+
+
+def test_an_earlier_versions_shared_archive_is_found_beside_the_jar_cache(tmp_path: Path) -> None:
+    jars = tmp_path / "cache" / "jars"
+    jars.mkdir(parents=True)
+    assert jvm_archive.legacy_shared_archive(jars) is None
+    leftover = tmp_path / "cache" / "jvm" / "spark.jsa"
+    leftover.parent.mkdir()
+    leftover.write_bytes(b"archive")
+    assert jvm_archive.legacy_shared_archive(jars) == leftover
