@@ -16,8 +16,12 @@ from pathlib import Path
 
 
 def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:  # the process ended while we looked
+        return found
+    for task in tasks:
         children = task / "children"
         try:
             found += [int(item) for item in children.read_text().split()]

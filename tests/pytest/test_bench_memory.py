@@ -58,3 +58,12 @@ def test_a_forked_copy_of_a_process_is_not_counted_twice() -> None:
             os.kill(child, 9)
         parent.kill()
         parent.wait()
+
+
+def test_a_process_that_has_ended_counts_nothing() -> None:
+    # The probe samples while children come and go; one gone mid-walk must not stop it.
+    memory = load_memory_module()
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    assert memory._children(ended.pid) == []
+    assert memory.tree_rss_kib(ended.pid) == 0
