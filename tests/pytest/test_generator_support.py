@@ -1,7 +1,7 @@
 """Helpers for the generator tests: an independent reader of the landing zone.
 
 Nothing here imports the generator's own accounting: the files are re-parsed line by line and
-classified with the business rules (docs/generator.md, spec/business-rules.md), so the tests
+classified with the business rules (docs/generator.md, docs/business-rules.md), so the tests
 check the manifest against what is actually in the files.
 """
 
@@ -18,7 +18,8 @@ from pathlib import Path
 
 from ingestion.generator import GeneratorConfig, generate
 
-# The landing contract, copied from DESIGN.md (not imported: the test checks the code against it).
+# The landing contract, copied from docs/business-rules.md (Bronze) rather than imported from
+# ingestion/contract.py: the test checks the code against it.
 CONTRACT = {
     "brands": ["brand_code", "brand_name", "category_code"],
     "category": ["category_code", "category_name"],
@@ -34,7 +35,7 @@ CONTRACT = {
     ],
 }  # fmt: skip
 
-# Region map from business-rules.md: (country, state) pairs that map to a region.
+# Region map from docs/business-rules.md: (country, state) pairs that map to a region.
 REGION_MAP = {
     "India": "MH GJ RJ KA TN TS AP KL UP WB DL",
     "Australia": "VIC WA NSW QLD",
