@@ -79,10 +79,11 @@ def state_dir(settings: Settings) -> Path:
 
 
 def dbt_target_dir(settings: Settings) -> Path:
-    """Where dbt writes its artifacts (DBT_TARGET_PATH, or the project's ``target``)."""
+    """Where dbt writes its artifacts (DBT_TARGET_PATH, or the state folder's ``dbt/target``,
+    which ``run_dbt`` passes to dbt)."""
     configured = os.environ.get("DBT_TARGET_PATH")
     if not configured:
-        return settings.project_dir / "target"
+        return settings.dbt_target_dir
     path = Path(configured)
     return path if path.is_absolute() else settings.project_dir / path
 

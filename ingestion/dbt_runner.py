@@ -43,6 +43,10 @@ def requested_target(dbt_args: Sequence[str], env: dict[str, str] | None = None)
     return environment.get("LAKEHOUSE_DBT_TARGET") or LOCAL_TARGET
 
 
+def _given(dbt_args: Sequence[str], option: str) -> bool:
+    return any(arg == option or arg.startswith(f"{option}=") for arg in dbt_args)
+
+
 def run_dbt(
     command: str, dbt_args: Sequence[str], settings: Settings, *, ensure_bronze: bool = True
 ) -> DbtOutcome:
@@ -62,9 +66,14 @@ def run_dbt(
             # still works.
             ensure_bronze_tables(get_spark(settings), settings)
     args = [command, *dbt_args]
-    if not any(arg == "--project-dir" or arg.startswith("--project-dir=") for arg in dbt_args):
+    if not _given(dbt_args, "--project-dir"):
         args += ["--project-dir", str(settings.project_dir)]
-    if not any(arg == "--profiles-dir" or arg.startswith("--profiles-dir=") for arg in dbt_args):
+    if not _given(dbt_args, "--profiles-dir"):
         args += ["--profiles-dir", str(settings.project_dir)]
+    # Each state folder keeps its own artifacts and logs: two state folders never share a file.
+    if not _given(dbt_args, "--target-path") and not os.environ.get("DBT_TARGET_PATH"):
+        args += ["--target-path", str(settings.dbt_target_dir)]
+    if not _given(dbt_args, "--log-path") and not os.environ.get("DBT_LOG_PATH"):
+        args += ["--log-path", str(settings.dbt_log_dir)]
     result = dbtRunner().invoke(args)
     return DbtOutcome(success=bool(result.success), result=result)

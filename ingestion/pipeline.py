@@ -63,7 +63,9 @@ class RunOutcome:
     @property
     def exit_code(self) -> int:
         # dbt can fail before any node runs (a parse error): then there are no node results.
-        return 0 if self.build.success and self.dbt_success else 1
+        # A quarantined file, or one that changed after it was loaded, needs a person too.
+        ingest_ok = not any(result.needs_attention for result in self.ingest)
+        return 0 if self.build.success and self.dbt_success and ingest_ok else 1
 
 
 def landing_is_empty(settings: Settings) -> bool:
@@ -292,6 +294,11 @@ def print_summary(spark: SparkSession, settings: Settings, outcome: RunOutcome) 
         print(f"  dbt stopped before building: {outcome.dbt_error}", file=out)
     for _path, error in quarantined_files:
         print(f"  quarantined file: {error}", file=out)
+    for _path, error in (item for result in outcome.ingest for item in result.changed):
+        print(f"  changed after load: {error}", file=out)
+    in_flight = sum(len(result.in_flight) for result in outcome.ingest)
+    if in_flight:
+        print(f"  {in_flight} file(s) still being written, left for the next run", file=out)
     print(f"\nfinished in {outcome.seconds:.0f} s. Next:", file=out)
     print('  .venv/bin/lakehouse sql "select * from gold.sales_transactions limit 10"', file=out)
     print(

@@ -23,7 +23,8 @@ ENV_VARS: dict[str, str] = {
     "LAKEHOUSE_METASTORE": "Folder of the embedded Derby metastore. Default `$LAKEHOUSE_HOME/metastore_db`.",
     "LAKEHOUSE_JARS_DIR": "Cache of the Delta Lake jars fetched from Maven Central by setup. Default `~/.cache/lakehouse/jars`.",
     "LAKEHOUSE_SPARK_MASTER": "Spark master URL: `local[*]`, `local[N]`, `spark://host:port`, `yarn`, `k8s://…`. Default `local[*]`.",
-    "LAKEHOUSE_DRIVER_MEMORY": "Spark driver memory, e.g. `4g`, `512m`. Default `4g`.",
+    "LAKEHOUSE_DRIVER_MEMORY": "Spark driver memory, e.g. `4g`, `512m`; at least `512m`. Default `4g`.",
+    "LAKEHOUSE_SETTLE_SECONDS": "A landed file written in place is taken once its size and modification time have not changed for this many seconds (files renamed into place are complete at once). Default `3`.",
     "LAKEHOUSE_SHUFFLE_PARTITIONS": "`spark.sql.shuffle.partitions`; small suits 2 cores and small data. Default `4`.",
     "LAKEHOUSE_SPARK_UI": "`true` to start the Spark web UI (port 4040). Default `false`.",
     "LAKEHOUSE_DRIVER_HOST": "Address the Spark driver binds to and advertises; set a routable address when executors run on other machines. Default `127.0.0.1`.",
@@ -48,6 +49,9 @@ _MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
 _MASTER = re.compile(
     r"^(local(\[([1-9][0-9]*|\*)(,[0-9]+)?\])?|spark://.+|yarn|k8s://.+|mesos://.+)$"
 )
+# Below this Spark's driver does not start (its own minimum is about 450 MiB of heap).
+MIN_DRIVER_MEMORY = 512 * 1024**2
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -106,10 +110,25 @@ class Settings:
     cluster_ui_port: int = 8080
     cluster_worker_memory: str = "1g"
     cluster_worker_cores: int = 2
+    settle_seconds: float = 3.0
 
     @property
     def is_local_master(self) -> bool:
         return self.spark_master.startswith("local")
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's artifacts (manifest, run results, compiled SQL) of this state folder's runs."""
+        return self.home / "dbt" / "target"
+
+    @property
+    def dbt_log_dir(self) -> Path:
+        return self.home / "dbt" / "logs"
+
+    @property
+    def log_dir(self) -> Path:
+        """Full error reports and Spark's own log of the lakehouse commands."""
+        return self.home / "logs"
 
     def bronze_table_path(self, entity: str) -> str:
         return f"{self.bronze.rstrip('/')}/{entity}"
@@ -138,6 +157,7 @@ class Settings:
             "LAKEHOUSE_CLUSTER_UI_PORT": str(self.cluster_ui_port),
             "LAKEHOUSE_CLUSTER_WORKER_MEMORY": self.cluster_worker_memory,
             "LAKEHOUSE_CLUSTER_WORKER_CORES": str(self.cluster_worker_cores),
+            "LAKEHOUSE_SETTLE_SECONDS": f"{self.settle_seconds:g}",
         }
 
     def with_landing(self, landing: str | Path | None) -> Settings:
@@ -194,6 +214,7 @@ class Settings:
             cluster_ui_port=_int(env, "LAKEHOUSE_CLUSTER_UI_PORT", 8080, minimum=0, maximum=65535),
             cluster_worker_memory=env.get("LAKEHOUSE_CLUSTER_WORKER_MEMORY") or "1g",
             cluster_worker_cores=_int(env, "LAKEHOUSE_CLUSTER_WORKER_CORES", 2, minimum=1),
+            settle_seconds=_seconds(env, "LAKEHOUSE_SETTLE_SECONDS", 3.0),
         )
         settings.validate()
         return settings
@@ -207,6 +228,11 @@ class Settings:
         if not _MEMORY.match(self.driver_memory):
             raise SettingsError(
                 f"LAKEHOUSE_DRIVER_MEMORY={self.driver_memory!r} is not a JVM memory size; use e.g. 4g or 512m"
+            )
+        if memory_bytes(self.driver_memory) < MIN_DRIVER_MEMORY:
+            raise SettingsError(
+                f"LAKEHOUSE_DRIVER_MEMORY={self.driver_memory!r} is too little for Spark's driver "
+                "(it needs at least 512m, and 2g or more for real data); use e.g. 4g"
             )
         if _is_uri(str(self.metastore)):
             raise SettingsError("LAKEHOUSE_METASTORE must be a local folder (embedded Derby)")
@@ -250,6 +276,25 @@ def _int(
             f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
         )
         raise SettingsError(f"{name}={raw!r} must be {bounds}")
+    return value
+
+
+def memory_bytes(size: str) -> int:
+    """A JVM memory size (``4g``, ``512m``, ``1048576``) in bytes."""
+    unit = size[-1].lower() if size[-1].isalpha() else ""
+    return int(size[: len(size) - len(unit)]) * _UNITS[unit]
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number of seconds") from None
+    if not 0 <= value <= 3600:
+        raise SettingsError(f"{name}={raw!r} must be between 0 and 3600 seconds")
     return value
 
 

@@ -8,11 +8,13 @@ session once per process; dbt-spark's session method then reuses it through ``ge
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from ingestion.errors import EnvironmentProblem
 from ingestion.jars import require_jars
 from ingestion.jvm_archive import java_options
 from ingestion.settings import Settings
@@ -59,6 +61,8 @@ def spark_conf(settings: Settings, jars: list[Path] | None = None) -> dict[str, 
             f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} "
             f"-Dderby.system.home={settings.home} "
             f"-Dderby.stream.error.file={settings.home / 'derby.log'} "
+            # Spark's full log, stack traces included (the console shows one line each).
+            f"-Dlakehouse.log.dir={settings.log_dir} "
             # The class archive built by `lakehouse setup-jvm` (ignored while missing).
             f"{java_options(settings.project_dir)}"
         ),
@@ -72,6 +76,26 @@ def spark_conf(settings: Settings, jars: list[Path] | None = None) -> dict[str, 
     return conf
 
 
+def ensure_master_reachable(master: str, timeout: float = 5.0) -> None:
+    """Fail in seconds, with a plain message, when a standalone master does not answer
+    (Spark itself retries for about a minute and prints its stack each time)."""
+    if not master.startswith("spark://"):
+        return
+    addresses = master.removeprefix("spark://").split(",")  # HA: several masters
+    failures = []
+    for address in addresses:
+        host, _, port = address.rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=timeout):
+                return
+        except (OSError, ValueError) as error:
+            failures.append(f"{address}: {getattr(error, 'strerror', None) or error}")
+    raise EnvironmentProblem(
+        f"the Spark master {master} does not answer ({'; '.join(failures)}); start it "
+        "(`lakehouse cluster start` for a local one) or set LAKEHOUSE_SPARK_MASTER"
+    )
+
+
 def get_spark(settings: Settings | None = None) -> SparkSession:
     """The process-wide lakehouse session (created on first call, reused after)."""
     active = SparkSession.getActiveSession()
@@ -79,6 +103,7 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
         return active
     settings = settings or Settings.from_env()
     jars = require_jars(settings.jars_dir)
+    ensure_master_reachable(settings.spark_master)
     settings.home.mkdir(parents=True, exist_ok=True)
     # Python workers must run the same interpreter as the driver (the project's venv).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -3,9 +3,10 @@
 A batch of files is committed in two Delta transactions: first the Bronze rows (one atomic
 append, carrying the batch's plan as commit ``userMetadata`` and an idempotent
 ``txnAppId``/``txnVersion``), then its rows in the ingestion log. A run that dies in between is
-completed by the next run's ``recover_unlogged_batch``, which finds the committed plan in the
-Bronze table's history and writes the missing log rows. Files already in the log are never
-read again.
+completed by the next run (``loader.ingest_entity``), which finds the committed plan in the
+Bronze table's history (``last_committed_plan``) and writes the missing log rows. Files already
+in the log are never read again; one whose size or modification time moved since is reported
+(``changed_after_load``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from ingestion.bronze.schema import (
 )
 
 METADATA_KEY = "lakehouse_batch"
+# The status of a file whose rows are in Bronze and which changed since it was loaded.
+CHANGED_AFTER_LOAD = "changed_after_load"
 
 
 @dataclass
@@ -36,7 +39,7 @@ class PlannedFile:
     path: str
     size_bytes: int
     modified_at: str  # ISO 8601, UTC
-    status: str  # load | empty | quarantined
+    status: str  # load | empty | quarantined | changed_after_load
     missing_columns: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     error: str | None = None
@@ -112,11 +115,27 @@ def table_properties(spark: SparkSession, path: str) -> dict[str, str] | None:
     return {row.key: row.value for row in rows}
 
 
+@dataclass(frozen=True)
+class LoggedFile:
+    """The ingestion log's newest record of one file, and whether any of its rows are in
+    Bronze (a file quarantined or empty at every look has none)."""
+
+    size_bytes: int
+    modified_millis: int
+    status: str
+    batch_id: str
+    rows_in_bronze: bool
+
+    @property
+    def signature(self) -> tuple[int, int]:
+        return self.size_bytes, self.modified_millis
+
+
 @dataclass
 class LoggedState:
     """What the ingestion log holds for one entity."""
 
-    files: set[str] = field(default_factory=set)  # paths of the files already logged
+    files: dict[str, LoggedFile] = field(default_factory=dict)  # by path, the newest record
     batches: set[str] = field(default_factory=set)  # ids of the batches already logged
     last_seq: int = 0  # highest batch sequence logged
 
@@ -130,13 +149,32 @@ def logged_states(
         spark.read.format("delta")
         .load(log_path)
         .where(F.col("entity").isin(list(entities)))
-        .select("entity", "file_path", "batch_id", "batch_seq")
+        .select(
+            "entity",
+            "file_path",
+            "batch_id",
+            "batch_seq",
+            "status",
+            "rows_loaded",
+            "file_size_bytes",
+            # Epoch milliseconds: no time zone between Spark and Python.
+            F.unix_millis("file_modified_at").alias("modified_millis"),
+        )
+        .orderBy("batch_seq")
         .collect()
     )
     states = {entity: LoggedState() for entity in entities}
     for row in rows:
         state = states[row.entity]
-        state.files.add(row.file_path)
+        earlier = state.files.get(row.file_path)
+        state.files[row.file_path] = LoggedFile(
+            size_bytes=int(row.file_size_bytes),
+            modified_millis=int(row.modified_millis or 0),
+            status=row.status,
+            batch_id=row.batch_id,
+            rows_in_bronze=bool(row.rows_loaded)
+            or (earlier is not None and earlier.rows_in_bronze),
+        )
         state.batches.add(row.batch_id)
         state.last_seq = max(state.last_seq, row.batch_seq)
     return states

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import functools
 import urllib.parse
@@ -13,10 +14,18 @@ from pyspark.sql import DataFrame, SparkSession
 
 from ingestion.bronze.commit_stats import counts_from_commit, read_commit
 from ingestion.bronze.headers import HeaderMatch, match_header, parse_header_line
-from ingestion.bronze.landing import LandedFile, list_landed_files
+from ingestion.bronze.landing import (
+    LandedFile,
+    list_landed_files,
+    modified_millis,
+    restat,
+    settle,
+)
 from ingestion.bronze.ledger import (
+    CHANGED_AFTER_LOAD,
     BatchPlan,
     FileCounts,
+    LoggedFile,
     LoggedState,
     PlannedFile,
     append_log,
@@ -37,6 +46,7 @@ from ingestion.bronze.schema import (
 )
 from ingestion.bronze.transform import BronzeLineage, SourceFile, read_landed_csv, to_bronze
 from ingestion.contract import ENTITIES
+from ingestion.printable import printable
 from ingestion.settings import Settings
 
 Progress = Callable[[str], None]
@@ -56,6 +66,13 @@ class EntityResult:
     recovered_batches: int = 0
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     flagged: list[tuple[str, str]] = field(default_factory=list)
+    changed: list[tuple[str, str]] = field(default_factory=list)  # changed after load
+    in_flight: list[str] = field(default_factory=list)  # still being written: a later run
+
+    @property
+    def needs_attention(self) -> bool:
+        """A file was quarantined or changed after it was loaded: the run exits 1."""
+        return bool(self.quarantined or self.changed)
 
 
 def ensure_bronze_tables(spark: SparkSession, settings: Settings) -> None:
@@ -71,29 +88,56 @@ def ensure_bronze_tables(spark: SparkSession, settings: Settings) -> None:
 
 
 def plan_file(file: LandedFile) -> tuple[PlannedFile, HeaderMatch | None]:
-    """Decide what to do with one file from its header alone."""
+    """Decide what to do with one file from its header alone. A file whose header cannot be
+    read or parsed, for whatever reason, is quarantined with that reason: it never stops the
+    others."""
     planned = PlannedFile(
         path=file.key,
         size_bytes=file.size_bytes,
         modified_at=file.modified_at.isoformat(),
         status="load",
     )
-    header = file.header_line()
-    if header is None:
+    try:
+        header = file.header_line()
+        fields = None if header is None else parse_header_line(header)
+    except (OSError, ValueError, csv.Error) as error:
+        planned.status = "quarantined"
+        planned.error = printable(f"{file.name}: the header could not be read: {error}")
+        return planned, None
+    if fields is None:
         planned.status = "empty"
         return planned, None
-    match = match_header(file.entity, parse_header_line(header))
+    match = match_header(file.entity, fields)
     if not match.usable:
         planned.status = "quarantined"
-        planned.error = f"{file.key}: {match.error}"
+        planned.error = printable(f"{file.name}: {match.error}")
         return planned, None
     planned.missing_columns = list(match.missing)
     planned.extra_columns = list(match.extra)
     if match.missing:
-        planned.error = (
-            f"{file.key}: contract column(s) missing, loaded as null: {list(match.missing)}"
+        planned.error = printable(
+            f"{file.name}: contract column(s) missing, loaded as null: {list(match.missing)}"
         )
     return planned, match
+
+
+def plan_changed(file: LandedFile, logged: LoggedFile) -> PlannedFile:
+    """A file whose rows are in Bronze and which has changed since: reported, not reloaded
+    (docs/ingestion.md, "Files that change after they were loaded")."""
+    was = dt.datetime.fromtimestamp(logged.modified_millis / 1000, tz=dt.timezone.utc)
+    return PlannedFile(
+        path=file.key,
+        size_bytes=file.size_bytes,
+        modified_at=file.modified_at.isoformat(),
+        status=CHANGED_AFTER_LOAD,
+        error=printable(
+            f"{file.name}: {CHANGED_AFTER_LOAD}: loaded in batch {logged.batch_id} as "
+            f"{logged.size_bytes:,} bytes modified {was:%Y-%m-%d %H:%M:%S}, now "
+            f"{file.size_bytes:,} bytes modified {file.modified_at:%Y-%m-%d %H:%M:%S}; its "
+            "rows were not loaded again: land the corrected or missing rows as a new file",
+            limit=600,
+        ),
+    )
 
 
 @contextlib.contextmanager
@@ -163,6 +207,64 @@ def write_batch(
     return counts if counts is not None else batch_counts(spark, table_path, plan.batch_id)
 
 
+def write_batch_isolating(
+    spark: SparkSession,
+    settings: Settings,
+    plan: BatchPlan,
+    loadable: list[tuple[LandedFile, HeaderMatch]],
+    ingested_at: dt.datetime,
+    progress: Progress,
+) -> tuple[dict[str, FileCounts], list[tuple[LandedFile, HeaderMatch]]]:
+    """``write_batch``; when Spark fails on the batch, find the files it cannot read (each
+    read on its own, nothing written), quarantine them in the plan and write the rest.
+
+    A failure no single file explains (a full disk, a lost executor) is raised as it is.
+    Returns the counts and the files that were written.
+    """
+    try:
+        return write_batch(spark, settings, plan, loadable, ingested_at), loadable
+    except Exception as batch_error:
+        unreadable = {}
+        for file, match in loadable:
+            reason = read_failure(spark, plan, file, match, ingested_at)
+            if reason is not None:
+                unreadable[file.key] = reason
+        if not unreadable:
+            raise batch_error from None
+    for planned in plan.files:
+        if planned.path in unreadable:
+            planned.status = "quarantined"
+            planned.missing_columns, planned.extra_columns = [], []
+            planned.error = unreadable[planned.path]
+    rest = [(file, match) for file, match in loadable if file.key not in unreadable]
+    progress(f"  {plan.entity}: {len(unreadable)} file(s) Spark could not read, set aside")
+    if not rest:
+        return {}, []
+    return write_batch(spark, settings, plan, rest, ingested_at), rest
+
+
+def read_failure(
+    spark: SparkSession,
+    plan: BatchPlan,
+    file: LandedFile,
+    match: HeaderMatch,
+    ingested_at: dt.datetime,
+) -> str | None:
+    """Why Spark cannot read ``file`` into Bronze rows (one full read, nothing written), or
+    None when it can."""
+    try:
+        raw = read_landed_csv(spark, [str(file.path)], match)
+        lineage = BronzeLineage(plan.batch_id, ingested_at, source_files(raw.inputFiles(), [file]))
+        with one_partition_per_file(spark, file.size_bytes):
+            to_bronze(raw, plan.entity, match, lineage).write.format("noop").mode(
+                "overwrite"
+            ).save()
+    except Exception as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        return printable(f"{file.name}: Spark could not read the file: {first_line}")
+    return None
+
+
 def source_files(uris: Sequence[str], files: Sequence[LandedFile]) -> tuple[SourceFile, ...]:
     """Pair Spark's name for each file (a percent-encoded URI) with the landed file.
 
@@ -184,14 +286,24 @@ def source_files(uris: Sequence[str], files: Sequence[LandedFile]) -> tuple[Sour
 
 
 def record(
-    result: EntityResult, plan: BatchPlan, counts: dict[str, FileCounts], progress: Progress
+    result: EntityResult,
+    plan: BatchPlan,
+    counts: dict[str, FileCounts],
+    names: dict[str, str],
+    progress: Progress,
 ) -> None:
+    """Add the batch to ``result`` and print a line per file (``names``: key → the file's
+    path relative to the landing zone)."""
     for planned in plan.files:
         file_counts = counts.get(planned.path, FileCounts())
-        name = planned.path.rsplit("/", 1)[-1]
+        name = names.get(planned.path, planned.path)
+        if planned.status == CHANGED_AFTER_LOAD:
+            result.changed.append((planned.path, planned.error or ""))
+            progress(f"  {plan.entity}: CHANGED AFTER LOAD {planned.error}")
+            continue
         if planned.status == "quarantined":
             result.quarantined.append((planned.path, planned.error or ""))
-            progress(f"  {plan.entity}: QUARANTINED {name}: {planned.error}")
+            progress(f"  {plan.entity}: QUARANTINED {planned.error}")
             continue
         result.rows_loaded += file_counts.rows_loaded
         result.rows_rescued += file_counts.rows_rescued
@@ -251,7 +363,7 @@ def ingest_entity(
 
     if logged is None:
         logged = logged_states(spark, log_path, [entity])[entity]
-    logged_files, logged_batches, last_seq = set(logged.files), logged.batches, logged.last_seq
+    logged_files, logged_batches, last_seq = dict(logged.files), logged.batches, logged.last_seq
     committed = last_committed_plan(spark, table_path)
     if committed is not None:
         last_seq = max(last_seq, committed.batch_seq)
@@ -260,30 +372,48 @@ def ingest_entity(
             progress(f"  {entity}: completing interrupted batch {committed.batch_id}")
             counts = batch_counts(spark, table_path, committed.batch_id)
             append_log(spark, log_path, committed, log_rows(committed, counts, now()))
-            logged_files |= {planned.path for planned in committed.files}
+            logged_files.update(recovered_files(committed, counts))
             result.recovered_batches += 1
 
     landed = list_landed_files(settings.landing, entity)
-    new_files = [file for file in landed if file.key not in logged_files]
-    result.files_seen, result.files_new = len(landed), len(new_files)
-    if not new_files:
+    new_files, changed = triage(landed, logged_files)
+    result.files_seen = len(landed)
+    if not new_files and not changed:
         progress(f"{entity}: {len(landed)} file(s) landed, nothing new")
         return result
-    total_bytes = sum(file.size_bytes for file in new_files)
-    progress(f"{entity}: {len(new_files)} new file(s), {total_bytes / 1e6:,.1f} MB")
+    settled = settle(
+        [*new_files, *(file for file, _ in changed)],
+        settings.settle_seconds,
+        restat=restat(settings.landing),
+    )
+    complete = {file.key for file in settled.complete}
+    for file in settled.in_flight:
+        result.in_flight.append(file.key)
+        progress(
+            f"  {entity}: {file.name}: still being written (changed within the last "
+            f"{settings.settle_seconds:g} s), left for a later run"
+        )
+    changed_keys = {file.key for file, _ in changed}
+    new_files = [file for file in settled.complete if file.key not in changed_keys]
+    changed = [(file, was) for file, was in changed if file.key in complete]
+    result.files_new = len(new_files)
+    names = {file.key: file.name for file in landed}
+    if new_files:
+        total_bytes = sum(file.size_bytes for file in new_files)
+        progress(f"{entity}: {len(new_files)} new file(s), {total_bytes / 1e6:,.1f} MB")
+
+    if changed:
+        last_seq += 1
+        plan = new_plan(entity, last_seq, [plan_changed(file, was) for file, was in changed])
+        append_log(spark, log_path, plan, log_rows(plan, {}, now()))
+        result.batches += 1
+        record(result, plan, {}, names, progress)
 
     for start in range(0, len(new_files), max_files_per_batch):
         chunk = new_files[start : start + max_files_per_batch]
         last_seq += 1
-        started = now()
         planned = [plan_file(file) for file in chunk]
-        plan = BatchPlan(
-            entity=entity,
-            batch_id=f"{entity}-{started:%Y%m%dT%H%M%SZ}-{last_seq:06d}",
-            batch_seq=last_seq,
-            started_at=started.isoformat(),
-            files=[item for item, _ in planned],
-        )
+        plan = new_plan(entity, last_seq, [item for item, _ in planned])
         loadable = [
             (file, match)
             for file, (_, match) in zip(chunk, planned, strict=True)
@@ -291,11 +421,64 @@ def ingest_entity(
         ]
         counts: dict[str, FileCounts] = {}
         if loadable:
-            counts = write_batch(spark, settings, plan, loadable, started)
+            counts, _ = write_batch_isolating(
+                spark,
+                settings,
+                plan,
+                loadable,
+                dt.datetime.fromisoformat(plan.started_at),
+                progress,
+            )
         append_log(spark, log_path, plan, log_rows(plan, counts, now()))
         result.batches += 1
-        record(result, plan, counts, progress)
+        record(result, plan, counts, names, progress)
     return result
+
+
+def triage(
+    landed: Sequence[LandedFile], logged: dict[str, LoggedFile]
+) -> tuple[list[LandedFile], list[tuple[LandedFile, LoggedFile]]]:
+    """The landed files to read (never logged, or logged with no rows in Bronze and changed
+    since: a quarantined or empty file that was replaced) and those whose rows are in Bronze
+    but which changed since they were loaded."""
+    new: list[LandedFile] = []
+    changed: list[tuple[LandedFile, LoggedFile]] = []
+    for file in landed:
+        was = logged.get(file.key)
+        if was is None:
+            new.append(file)
+        elif was.signature == file.signature:
+            continue
+        elif was.rows_in_bronze:
+            changed.append((file, was))
+        else:
+            new.append(file)
+    return new, changed
+
+
+def recovered_files(plan: BatchPlan, counts: dict[str, FileCounts]) -> dict[str, LoggedFile]:
+    """The ingestion log's records of a batch just completed by ``ingest_entity``."""
+    return {
+        planned.path: LoggedFile(
+            size_bytes=planned.size_bytes,
+            modified_millis=modified_millis(dt.datetime.fromisoformat(planned.modified_at)),
+            status=planned.status,
+            batch_id=plan.batch_id,
+            rows_in_bronze=counts.get(planned.path, FileCounts()).rows_loaded > 0,
+        )
+        for planned in plan.files
+    }
+
+
+def new_plan(entity: str, seq: int, files: list[PlannedFile]) -> BatchPlan:
+    started = now()
+    return BatchPlan(
+        entity=entity,
+        batch_id=f"{entity}-{started:%Y%m%dT%H%M%SZ}-{seq:06d}",
+        batch_seq=seq,
+        started_at=started.isoformat(),
+        files=files,
+    )
 
 
 def now() -> dt.datetime:

@@ -64,7 +64,8 @@ LOG_SCHEMA = StructType(
         StructField("file_modified_at", TimestampType()),
         StructField("batch_id", StringType(), nullable=False),
         StructField("batch_seq", LongType(), nullable=False),
-        # loaded | flagged (loaded, contract columns missing) | empty | quarantined
+        # loaded | flagged (loaded, contract columns missing) | empty | quarantined |
+        # changed_after_load (rows in Bronze, the file changed since: not loaded again)
         StructField("status", StringType(), nullable=False),
         StructField("rows_loaded", LongType(), nullable=False),
         StructField("rows_rescued", LongType(), nullable=False),

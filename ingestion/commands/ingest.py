@@ -23,14 +23,19 @@ path-based Bronze Delta table (<LAKEHOUSE_BRONZE>/<entity>), exactly once:
   * a file missing contract columns is loaded with nulls and flagged; a file whose header
     matches the contract not at all is quarantined (left in place, recorded with the error)
     while the other files load; empty and header-only files are recorded;
+  * a file is read only once complete: renamed into place (names starting with . or _ and
+    names not ending in .csv are never read), or unchanged for LAKEHOUSE_SETTLE_SECONDS;
   * files already recorded in the ingestion log (<LAKEHOUSE_BRONZE>/_ingestion_log) are never
-    read again; a run that was killed part-way is completed by the next one.
+    read again; one that changed since it was loaded is reported as changed_after_load (exit
+    1), not reloaded; a file Spark cannot read is quarantined and the others still load;
+    a run that was killed part-way is completed by the next one.
 
 Progress goes to stderr, the summary table to stdout."""
 
 EPILOG = """\
 exit codes: 0 all files loaded (or nothing new); 1 a file was quarantined (0 with
---allow-quarantined); 2 invalid arguments or configuration."""
+--allow-quarantined) or changed after it was loaded; 2 invalid arguments or configuration;
+75 another command is using the state folder."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -139,6 +144,12 @@ def ingest(
     quarantined = [item for result in results for item in result.quarantined]
     for _path, error in quarantined:
         print(f"quarantined: {error}", file=sys.stderr)
-    if quarantined and not allow_quarantined:
+    changed = [item for result in results for item in result.changed]
+    for _path, error in changed:
+        print(f"changed after load: {error}", file=sys.stderr)
+    in_flight = sum(len(result.in_flight) for result in results)
+    if in_flight:
+        print(f"{in_flight} file(s) still being written, left for a later run", file=sys.stderr)
+    if changed or (quarantined and not allow_quarantined):
         return 1
     return 0

@@ -33,6 +33,9 @@ def lakehouse_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
         "LAKEHOUSE_SPARK_MASTER": "local[2]",
         "LAKEHOUSE_DRIVER_MEMORY": "2g",
         "LAKEHOUSE_SHUFFLE_PARTITIONS": "2",
+        # Generated files are complete when written; a shorter settling interval than the
+        # default keeps the many ingests right after generation quick.
+        "LAKEHOUSE_SETTLE_SECONDS": "1",
     }
     saved = {key: os.environ.get(key) for key in overrides}
     os.environ.update(overrides)

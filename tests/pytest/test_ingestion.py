@@ -136,7 +136,12 @@ def test_one_read_of_the_log_gives_each_entity_its_own_state(spark: SparkSession
             for entry in manifest["files"]
             if entry["entity"] == entity
         }
-        assert states[entity].files == landed_paths, entity
+        assert set(states[entity].files) == landed_paths, entity
+        for path, logged in states[entity].files.items():
+            # What a later run compares the landed file with, to see whether it changed.
+            stat = Path(path).stat()
+            assert logged.signature == (stat.st_size, stat.st_mtime_ns // 1_000_000), path
+            assert logged.rows_in_bronze == (logged.status in ("loaded", "flagged")), path
         # `landed` ingested each entity's files in one batch.
         assert states[entity].last_seq == 1, entity
         assert len(states[entity].batches) == 1, entity
