@@ -155,6 +155,14 @@ def is_alive(pid: int, marker: str) -> bool:
     if stat is None or stat[0] in ("Z", "X"):
         return False
     cmdline = _cmdline(pid)
+    # While a process exec's (the server's launch scripts exec each other, then Java), /proc
+    # shows an empty command line for an instant: look again rather than call it gone (seen
+    # in about 1 check in 100 made during an exec).
+    for _ in range(50):
+        if cmdline != "":
+            break
+        time.sleep(0.002)
+        cmdline = _cmdline(pid)
     return cmdline is not None and marker in cmdline
 
 

@@ -53,13 +53,15 @@ def fake_process(argv0: str, *, ignore_term: bool = False) -> subprocess.Popen[b
         ["bash", "-c", f"{trap}exec -a '{argv0}' sleep 60"],
         start_new_session=True,
     )
-    # Until it has exec'd, the child's command line is still pytest's.
-    deadline = time.monotonic() + 10
+    # Wait for the exec itself: until then the command line is pytest's, then bash's, whose
+    # `-c` script also contains ``argv0``. Returning on that (as this helper once did) let a
+    # check run while bash was exec'ing, when /proc shows an empty command line: under load
+    # the metastore guard test then saw no server ("DID NOT RAISE").
+    deadline = time.monotonic() + 30
     cmdline = Path(f"/proc/{process.pid}/cmdline")
-    while argv0.encode() not in cmdline.read_bytes() and time.monotonic() < deadline:
+    while cmdline.read_bytes().split(b"\0")[0] != argv0.encode():
+        assert time.monotonic() < deadline, "the fake process did not start"
         time.sleep(0.02)
-    if ignore_term:
-        time.sleep(0.2)  # and bash has set the trap before exec: give the exec a moment
     return process
 
 
