@@ -12,7 +12,7 @@ SETUP_STAMP := $(VENV)/.lakehouse-setup
 help:
 	@echo "make run    generate sample data, ingest, build with dbt, print a summary"
 	@echo "make test   lint (ruff, sqlfluff) and the test suite"
-	@echo "make setup  venv + pinned packages + Delta jars + JVM class archive (run by the two above)"
+	@echo "make setup  venv + pinned packages + Delta jars (run by the two above)"
 	@echo "make test-slow  whole project through Thrift and on a standalone cluster"
 	@echo "make lint | make format | make clean"
 	@echo "benchmarks: bench/*.py (see bench/results/README.md)"
@@ -21,12 +21,15 @@ $(SETUP_STAMP): pyproject.toml scripts/setup.sh
 	PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/setup.sh
 	touch $@
 
-# The jar cache lives outside the repo (shared by clones) and the JVM class archive in the
-# virtual environment (it fits that environment's Spark jars only), so both are checked on
-# every run; the archive is built once per environment (about 4-6 minutes).
+# The jar cache lives outside the repo (shared by clones), so it is checked on every run.
 setup: $(SETUP_STAMP)
 	@$(BIN)/lakehouse setup-jars >/dev/null
-	@$(BIN)/lakehouse setup-jvm --quiet
+
+# What only the tests need (a headless browser for the docs test).
+TEST_STAMP := $(VENV)/.lakehouse-test-setup
+$(TEST_STAMP): $(SETUP_STAMP) scripts/setup-test.sh
+	bash scripts/setup-test.sh
+	touch $@
 
 run: setup
 	$(BIN)/lakehouse run
@@ -36,7 +39,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models snapshots tests macros analyses
 
-test: lint
+test: lint $(TEST_STAMP)
 	$(BIN)/pytest
 
 # Deselected from `make test` to keep CI well under 20 minutes: the whole project built through

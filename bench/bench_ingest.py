@@ -31,13 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from java_version import java_version
 from memory import PeakMemory
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from ingestion import cli
 from ingestion.bronze.loader import ensure_bronze_tables, ingest_entity
-from ingestion.java_runtime import java_executable, version_of
 from ingestion.settings import Settings
 from ingestion.spark import get_spark
 
@@ -47,7 +47,7 @@ ORDERS_PER_LINE = 2.5  # the generator writes 1-5 lines per order, 2.5 on averag
 
 def machine() -> str:
     memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
-    java = version_of(java_executable())
+    java = java_version()
     return (
         f"{os.cpu_count()} CPUs, {memory_kib / 1024 / 1024:.1f} GiB RAM, "
         f"Python {platform.python_version()}, Java {java}"

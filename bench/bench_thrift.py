@@ -29,7 +29,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from ingestion.java_runtime import java_executable, version_of
+from java_version import java_version
+
 from ingestion.settings import Settings
 from ingestion.thrift.process import free_port
 
@@ -54,7 +55,7 @@ def machine() -> dict[str, object]:
         "memory_gib": round(memory_kib / 1024 / 1024, 1),
         "cpu": cpu,
         "python": platform.python_version(),
-        "java": version_of(java_executable()),
+        "java": java_version(),
         "load_average_at_start": round(os.getloadavg()[0], 2),
     }
 

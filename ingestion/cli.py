@@ -24,7 +24,6 @@ COMMANDS = (
     "build",
     "sql",
     "setup_jars",
-    "setup_jvm",
     "thrift",
     "cluster",
 )

@@ -249,6 +249,12 @@ class Settings:
             )
 
 
+def java_home(env: Mapping[str, str] | None = None) -> str | None:
+    """``JAVA_HOME``: the Java Spark's launch scripts start (else ``java`` on PATH)."""
+    env = os.environ if env is None else env
+    return env.get("JAVA_HOME") or None
+
+
 def read_secret(name: str, env: Mapping[str, str] | None = None) -> str | None:
     """A secret from the environment (one of ``SECRET_ENV_VARS``), or None when unset or empty.
 

@@ -16,7 +16,6 @@ from pyspark.sql import SparkSession
 
 from ingestion.errors import EnvironmentProblem
 from ingestion.jars import require_jars
-from ingestion.jvm_archive import java_options
 from ingestion.settings import Settings
 
 LOG4J_CONFIG = Path(__file__).parent / "conf" / "log4j2.properties"
@@ -62,9 +61,7 @@ def spark_conf(settings: Settings, jars: list[Path] | None = None) -> dict[str, 
             f"-Dderby.system.home={settings.home} "
             f"-Dderby.stream.error.file={settings.home / 'derby.log'} "
             # Spark's full log, stack traces included (the console shows one line each).
-            f"-Dlakehouse.log.dir={settings.log_dir} "
-            # The class archive built by `lakehouse setup-jvm` (ignored while missing).
-            f"{java_options(settings.project_dir)}"
+            f"-Dlakehouse.log.dir={settings.log_dir}"
         ),
         # Loopback by default: nothing listens beyond this machine unless asked to.
         "spark.driver.host": settings.driver_host,

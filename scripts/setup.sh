@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set-up for a fresh machine: Java 17+, the project's virtual environment with the pinned
 # packages, and the Delta Lake jars in the local cache. Idempotent; `make` runs it when
-# pyproject.toml changes.
+# pyproject.toml changes. What only the tests need (a browser) is in scripts/setup-test.sh.
 set -euo pipefail
 
 PYTHON=${PYTHON:-python3}
@@ -30,19 +30,6 @@ if ! command -v javac >/dev/null 2>&1; then
         apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
     else
         echo "setup: note: no javac; the Thrift server's password mode needs a JDK (e.g. 'sudo apt-get install openjdk-17-jdk-headless')" >&2
-    fi
-fi
-
-# Headless Chromium, for the docs test (tests/pytest/test_docs_browser.py opens `dbt docs serve`
-# in it and checks the lineage graph). Debian's `chromium` package; installed when root with
-# apt-get (CI), otherwise a note: nothing else needs a browser.
-if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 \
-    && ! command -v google-chrome >/dev/null 2>&1; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "setup: installing chromium (headless browser for the docs lineage test)"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    else
-        echo "setup: note: no chromium; the docs browser test needs it (e.g. 'sudo apt-get install chromium')" >&2
     fi
 fi
 

@@ -16,8 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ingestion.java_runtime import java_home
-from ingestion.settings import Settings, SettingsError, read_secret
+from ingestion.settings import Settings, SettingsError, java_home, read_secret
 from ingestion.thrift.process import ProcessError, spark_home
 
 SOURCE = Path(__file__).resolve().parent / "java" / "EnvPasswordAuthenticator.java"
@@ -63,6 +62,7 @@ def server_env(settings: Settings) -> dict[str, str]:
 
 
 def _javac() -> str | None:
+    """The compiler beside the Java Spark starts: ``$JAVA_HOME``'s, else ``javac`` on PATH."""
     home = java_home()
     if home and (Path(home) / "bin" / "javac").is_file():
         return str(Path(home) / "bin" / "javac")

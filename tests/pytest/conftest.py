@@ -178,12 +178,33 @@ def grown_scenario(
     return Scenario(settings, manifest, outcome, built_scenario.target, versions)
 
 
+# Fixtures that start Spark in this process (directly, or through dbt's `local` target): a test
+# using any of them is marked `spark`. Modules that start Spark in subprocesses mark themselves.
+SPARK_FIXTURES = frozenset(
+    {"spark", "lakehouse_settings", "dbt_output_args", "built_scenario", "grown_scenario"}
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests of the first build before the tests that grow the shared scenario; the rest first,
-    so nothing re-registers `bronze.*` elsewhere once the scenario is built."""
+    """Mark the tests that start a JVM `spark` (so `pytest -m "not spark"` is the fast lane);
+    order tests of the first build before the tests that grow the shared scenario, the rest
+    first, so nothing re-registers `bronze.*` elsewhere once the scenario is built."""
+    for item in items:
+        if SPARK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.spark)
 
     def stage(item: pytest.Item) -> int:
         names = getattr(item, "fixturenames", ())
         return 2 if "grown_scenario" in names else 1 if "built_scenario" in names else 0
 
     items.sort(key=stage)  # stable: file order within a stage
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The fast lane starts no JVM: fail it if a test not marked `spark` started one here."""
+    from pyspark import SparkContext
+
+    markers = session.config.getoption("markexpr", "") or ""
+    if "not spark" in markers and SparkContext._gateway is not None:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print("\na test not marked `spark` started a JVM in the `not spark` lane", flush=True)

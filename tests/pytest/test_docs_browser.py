@@ -33,6 +33,9 @@ from typing import Any
 import pytest
 from dbt.cli.main import dbtRunner
 
+# dbt docs generate reads the warehouse through Spark.
+pytestmark = pytest.mark.spark
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = PROJECT_DIR / "test-output"
 DBT = Path(sys.executable).parent / "dbt"

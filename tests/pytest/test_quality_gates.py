@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,18 @@ from ingestion import cli
 from ingestion.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-PROJECT_CONTENT = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "analyses", "tests")
+# The whole dbt project: materializations/ too, so the gates run through the project's own
+# test materialization, not dbt's stock one (checked below).
+PROJECT_CONTENT = (
+    "dbt_project.yml",
+    "models",
+    "macros",
+    "materializations",
+    "seeds",
+    "snapshots",
+    "analyses",
+    "tests",
+)
 
 BLOCKING = "gate_probe_unpriced_lines_blocking"
 THRESHOLD = "gate_probe_unpriced_lines_within_threshold"
@@ -94,12 +106,16 @@ def project_copy(destination: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
+def gates_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The gate run's folder: project copy, landing zone, dbt target and logs."""
+    return tmp_path_factory.mktemp("gates")
+
+
+@pytest.fixture(scope="module")
 def failed_run(
-    spark: SparkSession,
-    lakehouse_settings: Settings,
-    tmp_path_factory: pytest.TempPathFactory,
+    spark: SparkSession, lakehouse_settings: Settings, gates_root: Path
 ) -> Iterator[tuple[int, str]]:
-    root = tmp_path_factory.mktemp("gates")
+    root = gates_root
     landing = root / "landing"
     (landing / "order_items").mkdir(parents=True)
     (landing / "order_items" / "order_items_2025-01-01.csv").write_text(
@@ -113,6 +129,11 @@ def failed_run(
         *("--project-dir", str(project), "--select", BLOCKING, THRESHOLD),
         *("--target-path", str(root / "target"), "--log-path", str(root / "logs")),
     ]
+    # Failing rows stored by an earlier run: dbt's stock test materialization would drop these
+    # views before storing new ones, the project's replaces them (checked below).
+    spark.sql("create schema if not exists audit")
+    for name in GATES:
+        spark.sql(f"create or replace view audit.{name} as select 1 as earlier_run")
     summary = io.StringIO()
     with contextlib.redirect_stdout(summary):
         code = cli.main(["run", "--", *dbt_args])
@@ -159,3 +180,15 @@ def test_the_failing_rows_are_stored_where_the_summary_says(
     for gate in GATES:
         rows = spark.table(f"audit.{gate}").collect()
         assert {(row.order_id, row.item_seq) for row in rows} == UNPRICED, gate
+
+
+def test_the_gates_ran_through_the_project_s_test_materialization(
+    failed_run: tuple[int, str], gates_root: Path
+) -> None:
+    """The project's materialization stores failing rows with `create or replace view` (dbt's
+    stock one drops the view first): its statements are in the copy's dbt log."""
+    log = (gates_root / "logs" / "dbt.log").read_text()
+    for gate in GATES:
+        relation = rf"`?audit`?\.`?{gate}`?"
+        assert re.search(rf"create or replace view {relation}", log), gate
+        assert not re.search(rf"drop (view|table) if exists {relation}", log), gate

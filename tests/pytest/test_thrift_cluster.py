@@ -30,7 +30,7 @@ from test_thrift_server import (
 from ingestion.thrift import cluster
 from ingestion.thrift.process import free_port, group_members, stop_group
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,9 @@ from ingestion.thrift import server
 from ingestion.thrift.probe import ProbeError, connect, query
 from ingestion.thrift.process import free_port, group_members, is_alive, stop_group
 
+# Real Thrift servers, each a JVM in a subprocess.
+pytestmark = pytest.mark.spark
+
 PROJECT = Path(__file__).resolve().parents[2]
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 BUILT_TYPES = ("model", "seed", "snapshot")

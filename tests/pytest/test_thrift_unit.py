@@ -292,6 +292,7 @@ def test_cluster_commands_bind_loopback_and_keep_state_in_the_state_folder(
     assert worker[worker.index("--work-dir") + 1] == str(tmp_path / "cluster" / "work")
 
 
+@pytest.mark.spark  # javac runs on a JVM
 def test_the_password_provider_compiles_once_into_the_jar_cache(tmp_path: Path) -> None:
     assert shutil.which("javac"), "password mode needs a JDK's javac (scripts/setup.sh installs it)"
     jar = auth.provider_jar(tmp_path / "jars")
