@@ -36,7 +36,7 @@ EPILOG = """\
 exit codes: 0 success; 1 the work failed (a dbt test, a quarantined or changed file, a query
 error, a full disk, an unreachable master; the message names a log file with the details);
 2 invalid arguments or configuration; 75 another command is using the same state folder.
-Configuration comes from LAKEHOUSE_* environment variables (see README.md)."""
+Configuration comes from LAKEHOUSE_* environment variables (see docs/configuration.md)."""
 
 
 def build_parser() -> argparse.ArgumentParser:

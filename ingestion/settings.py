@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-# The environment variables, their defaults and meaning. The README's configuration table is
+# The environment variables, their defaults and meaning. docs/configuration.md's table is
 # checked against this mapping by a test, so the two cannot drift apart.
 ENV_VARS: dict[str, str] = {
     "LAKEHOUSE_HOME": "State folder: warehouse, metastore, landing zone, logs. Default `.lakehouse/` in the project.",

@@ -22,7 +22,7 @@ LOG4J_CONFIG = Path(__file__).parent / "conf" / "log4j2.properties"
 # Java's throughput collector rather than its default G1: batch work on few cores, where G1's
 # concurrent threads and costlier write barriers compete with Spark's tasks for the CPUs. One
 # new day over 30 days x 100,000 lines (a fresh `lakehouse run`, two interleaved pairs):
-# 173-177 s against 179-199 s (docs/architecture.md).
+# 173-177 s against 179-199 s (bench/results/lab-notes.md).
 GARBAGE_COLLECTOR = "-XX:+UseParallelGC"
 
 

@@ -191,16 +191,6 @@ def last_committed_plan(spark: SparkSession, table_path: str) -> BatchPlan | Non
     return None
 
 
-def committed_version(spark: SparkSession, table_path: str, batch_id: str) -> int | None:
-    """The version of the commit that appended ``batch_id``, found among the newest few."""
-    history = DeltaTable.forPath(spark, table_path).history(5)
-    for row in history.select("version", "userMetadata").collect():
-        plan = BatchPlan.from_json(row.userMetadata)
-        if plan is not None and plan.batch_id == batch_id:
-            return int(row.version)
-    return None
-
-
 def batch_counts(spark: SparkSession, table_path: str, batch_id: str) -> dict[str, FileCounts]:
     """Per-file row counts of one committed batch, read back from Delta (data skipping on
     ``_batch_id`` keeps this to the batch's own data files)."""

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
 
-from ingestion.bronze.commit_stats import counts_from_commit, read_commit
 from ingestion.bronze.headers import HeaderMatch, match_header, parse_header_line
 from ingestion.bronze.landing import (
     LandedFile,
@@ -30,7 +29,6 @@ from ingestion.bronze.ledger import (
     PlannedFile,
     append_log,
     batch_counts,
-    committed_version,
     data_app_id,
     ensure_delta_table,
     last_committed_plan,
@@ -170,9 +168,8 @@ def write_batch(
     loadable: Sequence[tuple[LandedFile, HeaderMatch]],
     ingested_at: dt.datetime,
 ) -> dict[str, FileCounts]:
-    """Append the batch's rows in one Delta commit; return per-file counts, taken from the
-    commit's per-data-file statistics (see commit_stats), or read back from the committed rows
-    when those fall short.
+    """Append the batch's rows in one Delta commit; return per-file counts, read back from the
+    committed rows (``batch_counts``: the same way an interrupted batch is completed).
 
     Files are read with one scan per distinct header (a daily feed has one), not one per file:
     a union of many small scans costs far more than one scan of the same files.
@@ -199,12 +196,7 @@ def write_batch(
             .option(f"parquet.enable.dictionary#{SOURCE_ROW}", "false")
             .save(table_path)
         )
-    keys = {file.key for file, _ in loadable}
-    version = committed_version(spark, table_path, plan.batch_id)
-    counts = None
-    if version is not None:
-        counts = counts_from_commit(read_commit(spark, table_path, version), keys)
-    return counts if counts is not None else batch_counts(spark, table_path, plan.batch_id)
+    return batch_counts(spark, table_path, plan.batch_id)
 
 
 def write_batch_isolating(

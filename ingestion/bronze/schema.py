@@ -34,16 +34,14 @@ LINEAGE_FIELDS: tuple[StructField, ...] = (
 
 # Delta collects min/max/null-count statistics per data file for data skipping; by default for
 # the first 32 columns. Bronze's contract columns are raw strings nobody filters on, so
-# statistics are kept only for the columns readers select by (dbt's incremental models read
-# rows newer than an `_ingested_at` watermark, the ingestion log and audits go by batch and
-# file) and the ones ingestion takes each file's counts from (commit_stats: null counts of the
-# rescue columns, first and last `_source_row`). This also takes about a third off the cost
-# of a write (bench/results/README.md). String statistics keep a prefix of 32 characters by
-# default; a landed file's path is recorded whole up to 1,024.
+# statistics are kept only for the columns readers select by: dbt's incremental staging models
+# read the batches after the newest one merged (`_batch_id`), source freshness reads the newest
+# `_ingested_at`, ingestion reads a batch back by `_batch_id` for its per-file counts, audits go
+# by file. This also takes about a third off the cost of a write (bench/results/lab-notes.md).
+# String statistics keep a prefix of 32 characters by default; a landed file's path is
+# recorded whole up to 1,024.
 BRONZE_TABLE_PROPERTIES = {
-    "delta.dataSkippingStatsColumns": ",".join(
-        (INGESTED_AT, BATCH_ID, SOURCE_FILE, SOURCE_ROW, RESCUED_DATA, CORRUPT_RECORD)
-    ),
+    "delta.dataSkippingStatsColumns": ",".join((INGESTED_AT, BATCH_ID, SOURCE_FILE)),
     "delta.dataSkippingStringPrefixLength": "1024",
 }
 

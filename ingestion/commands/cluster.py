@@ -20,7 +20,7 @@ $LAKEHOUSE_HOME/cluster/. Point the Thrift server at it to run queries on real e
   lakehouse build --target thrift
 
 For an existing cluster (standalone, YARN, Kubernetes) skip this command and set
-LAKEHOUSE_SPARK_MASTER (see README.md, "The Thrift target")."""
+LAKEHOUSE_SPARK_MASTER (see docs/operations.md)."""
 
 EPILOG = """\
 exit codes: start 0 when the worker has registered with the master (or both already ran),

@@ -57,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     spark = get_spark(settings)
     try:
         frame = spark.sql(args.query)
+        if not frame.columns:
+            # A statement without a result set (DDL, insert, merge) ran when it was parsed.
+            print("lakehouse sql: done (the statement returns no rows)", file=sys.stderr)
+            return 0
         rows = frame.take(args.limit + 1) if args.limit else frame.collect()
     except PySparkException as error:
         print(f"lakehouse sql: query failed: {error}", file=sys.stderr)

@@ -84,6 +84,18 @@ def test_sql_limit_and_errors(spark: SparkSession, capsys: pytest.CaptureFixture
     assert "no_such_table_anywhere" in capsys.readouterr().err
 
 
+def test_sql_confirms_a_statement_without_a_result_set(
+    spark: SparkSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["sql", "create or replace temporary view cli_probe as select 1 as x"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [
+        "lakehouse sql: done (the statement returns no rows)"
+    ]
+    assert spark.table("cli_probe").first().x == 1
+
+
 def test_build_hands_every_argument_to_dbt_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
 

@@ -13,13 +13,11 @@ from bronze_helpers import expected_rows, generate
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from ingestion.bronze.commit_stats import counts_from_commit, read_commit
 from ingestion.bronze.landing import list_landed_files
 from ingestion.bronze.ledger import (
     BatchPlan,
     FileCounts,
     batch_counts,
-    committed_version,
     last_committed_plan,
     logged_states,
 )
@@ -102,12 +100,12 @@ def test_bronze_columns_are_strings_plus_lineage(spark: SparkSession, landed) ->
         assert all(types[column] == "string" for column in HEADERS[entity])
         assert types["_source_row"] == "bigint"
         assert types["_ingested_at"] == "timestamp"
-        # Statistics only where readers filter (dbt's watermark, batches and files) and where
-        # ingestion takes each file's counts from; whole paths.
+        # Statistics only where readers filter (dbt's watermark and batches, ingestion's
+        # read-back of a batch, audits by file); whole paths.
         detail = spark.sql(f"describe detail delta.`{settings.bronze_table_path(entity)}`")
         properties = detail.first().properties
         assert properties["delta.dataSkippingStatsColumns"] == (
-            "_ingested_at,_batch_id,_source_file,_source_row,_rescued_data,_corrupt_record"
+            "_ingested_at,_batch_id,_source_file"
         )
         assert properties["delta.dataSkippingStringPrefixLength"] == "1024"
 
@@ -289,15 +287,9 @@ def test_bad_files_are_handled_and_the_rest_still_load(
     assert rows["ODD"]._file_modified_at == log[odd.name].file_modified_at
     assert rows["VOLT"]._file_modified_at == log["a_good.csv"].file_modified_at
 
-    # The counts come from the commit's statistics (a real commit has enough of them), and
-    # they are what reading the rows back gives.
+    # The log's counts are the committed rows', read back.
     (batch_id,) = {row.batch_id for row in log.values()}
-    table_path = settings.bronze_table_path("brands")
-    version = committed_version(spark, table_path, batch_id)
-    keys = {row.file_path for row in log.values()}
-    from_stats = counts_from_commit(read_commit(spark, table_path, version), keys)
-    assert from_stats == batch_counts(spark, table_path, batch_id)
-    assert from_stats == {
+    assert batch_counts(spark, settings.bronze_table_path("brands"), batch_id) == {
         row.file_path: FileCounts(row.rows_loaded, row.rows_rescued, row.rows_malformed)
         for row in log.values()
         if row.rows_loaded
@@ -323,38 +315,3 @@ def test_spark_file_uris_are_paired_with_the_landed_files(tmp_path: Path) -> Non
         source_files([*uris, "file:/elsewhere.csv"], files)
     with pytest.raises(RuntimeError, match="1 of the batch's 2 files"):
         source_files(uris[:1], files)
-
-
-def add_action(path: str, rows: int, first: int, last: int, *, max_path: str | None = None) -> str:
-    stats = {
-        "numRecords": rows,
-        "minValues": {"_source_file": path, "_source_row": first},
-        "maxValues": {"_source_file": max_path or path, "_source_row": last},
-        "nullCount": {"_rescued_data": rows - 1, "_corrupt_record": rows - 1},
-    }
-    return json.dumps({"add": {"path": "part-0.parquet", "stats": json.dumps(stats)}})
-
-
-def test_file_counts_come_from_the_commit_statistics_when_they_suffice() -> None:
-    commit = [
-        '{"commitInfo": {}}',
-        add_action("/l/a.csv", 3, 1, 3),
-        add_action("/l/b.csv", 1, 1, 1),
-    ]
-    assert counts_from_commit(commit, {"/l/a.csv", "/l/b.csv"}) == {
-        "/l/a.csv": FileCounts(rows_loaded=3, rows_rescued=2, rows_malformed=1),
-        "/l/b.csv": FileCounts(rows_loaded=1, rows_rescued=2, rows_malformed=1),
-    }
-    # A path cut short by the statistics' string prefix, or a data file mixing two landed
-    # files, leaves min and max apart: the caller reads the rows back instead.
-    truncated = add_action("/l/long", 3, 1, 3, max_path="/l/long\ufffd")
-    assert counts_from_commit([truncated], {"/l/long-name.csv"}) is None
-    assert (
-        counts_from_commit(
-            [add_action("/l/a.csv", 3, 1, 3, max_path="/l/b.csv")], {"/l/a.csv", "/l/b.csv"}
-        )
-        is None
-    )
-    assert counts_from_commit([add_action("/l/x.csv", 3, 1, 3)], {"/l/a.csv"}) is None
-    with pytest.raises(RuntimeError, match="not contiguous"):
-        counts_from_commit([add_action("/l/a.csv", 3, 2, 4)], {"/l/a.csv"})
