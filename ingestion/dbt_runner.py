@@ -15,8 +15,7 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from ingestion.bronze.loader import ensure_bronze_tables
 from ingestion.settings import Settings
-from ingestion.spark import get_spark
-from ingestion.thrift.server import ensure_metastore_free
+from ingestion.spark import ensure_metastore_free, get_spark
 
 LOCAL_TARGET = "local"
 

@@ -126,6 +126,11 @@ class Settings:
         return self.home / "dbt" / "logs"
 
     @property
+    def thrift_state_dir(self) -> Path:
+        """Pid, state and log of this state folder's Thrift server."""
+        return self.home / "thrift"
+
+    @property
     def log_dir(self) -> Path:
         """Full error reports and Spark's own log of the lakehouse commands."""
         return self.home / "logs"

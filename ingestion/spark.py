@@ -16,7 +16,8 @@ from pyspark.sql import SparkSession
 
 from ingestion.errors import EnvironmentProblem
 from ingestion.jars import require_jars
-from ingestion.settings import Settings
+from ingestion.settings import Settings, SettingsError
+from ingestion.thrift.process import THRIFT_SERVER_CLASS, THRIFT_STATE_FILE, is_alive, read_state
 
 LOG4J_CONFIG = Path(__file__).parent / "conf" / "log4j2.properties"
 # Java's throughput collector rather than its default G1: batch work on few cores, where G1's
@@ -93,6 +94,25 @@ def ensure_master_reachable(master: str, timeout: float = 5.0) -> None:
     )
 
 
+class MetastoreInUseError(SettingsError):
+    """The embedded metastore belongs to a running Thrift server (Derby admits one process)."""
+
+
+def ensure_metastore_free(settings: Settings) -> None:
+    """Refuse, with a clear message, to open a Derby metastore that this state folder's Thrift
+    server holds: Derby would refuse too, after minutes of retries and thousands of lines."""
+    state = read_state(settings.thrift_state_dir / THRIFT_STATE_FILE)
+    if state is None or state.get("metastore") != str(settings.metastore):
+        return
+    pid = int(str(state.get("pid", 0)))
+    if is_alive(pid, THRIFT_SERVER_CLASS):
+        raise MetastoreInUseError(
+            f"the Thrift server (pid {pid}, {state.get('host')}:{state.get('port')}) owns the "
+            f"metastore {settings.metastore} (embedded Derby admits one process); use --target "
+            "thrift, or stop it with `lakehouse thrift stop`"
+        )
+
+
 def get_spark(settings: Settings | None = None) -> SparkSession:
     """The process-wide lakehouse session (created on first call, reused after)."""
     active = SparkSession.getActiveSession()
@@ -100,6 +120,7 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
         return active
     settings = settings or Settings.from_env()
     jars = require_jars(settings.jars_dir)
+    ensure_metastore_free(settings)
     ensure_master_reachable(settings.spark_master)
     settings.home.mkdir(parents=True, exist_ok=True)
     # Python workers must run the same interpreter as the driver (the project's venv).

@@ -10,7 +10,6 @@ from pyspark.errors import PySparkException
 from ingestion.result_format import FORMATS, render
 from ingestion.settings import Settings
 from ingestion.spark import get_spark
-from ingestion.thrift.server import ensure_metastore_free
 
 EXAMPLES = """\
 examples:
@@ -52,8 +51,6 @@ def _non_negative(raw: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    # A running Thrift server of this state folder owns the embedded metastore: say so plainly.
-    ensure_metastore_free(settings)
     spark = get_spark(settings)
     try:
         frame = spark.sql(args.query)

@@ -28,6 +28,11 @@ _PROBLEM = re.compile(r"\b(ERROR|FATAL)\b|Exception\b|Error:|^Caused by:")
 _STACK_FRAME = re.compile(r"^\s+(at |\.\.\. \d+ more)")
 
 
+# The Thrift server's main class: the marker its process is recognised by.
+THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+THRIFT_STATE_FILE = "server.json"
+
+
 class ProcessError(RuntimeError):
     """A server process failed to start or to stop; the message says why (from its log)."""
 

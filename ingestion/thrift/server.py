@@ -4,7 +4,8 @@
 with every item of ``ingestion.spark.spark_conf`` as ``--conf`` (Delta, warehouse, Derby
 metastore, jars, driver memory, master), its address as ``--hiveconf``, detached, pid and log
 in ``$LAKEHOUSE_HOME/thrift/``. ``start`` returns only once a real HiveServer2 client has run
-``select 1``. While the server runs it owns the embedded Derby metastore of its state folder.
+``select 1``. While the server runs it owns the embedded Derby metastore of its state folder (the session
+factory, ``ingestion.spark``, refuses to open it then).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ingestion.jars import require_jars
-from ingestion.settings import Settings, SettingsError
+from ingestion.settings import Settings
 from ingestion.spark import spark_conf
 from ingestion.thrift import auth
 from ingestion.thrift.process import (
+    THRIFT_SERVER_CLASS,
+    THRIFT_STATE_FILE,
     PortInUseError,
     ProcessError,
     accepts_tcp,
@@ -38,7 +41,7 @@ from ingestion.thrift.process import (
     write_state,
 )
 
-MAIN_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+MAIN_CLASS = THRIFT_SERVER_CLASS
 APP_NAME = "lakehouse-thrift"
 LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2-server.properties"
 DEFAULT_START_TIMEOUT = 180.0
@@ -46,10 +49,6 @@ DELTA_METADATA_QUERY = "spark.databricks.delta.optimizeMetadataQuery.enabled"
 DEFAULT_STOP_TIMEOUT = 30.0
 
 _DERBY_BUSY = "Another instance of Derby may have already booted the database"
-
-
-class MetastoreInUseError(SettingsError):
-    """The embedded metastore belongs to a running Thrift server (Derby admits one process)."""
 
 
 @dataclass(frozen=True)
@@ -77,11 +76,11 @@ class ServerStatus:
 
 
 def state_dir(settings: Settings) -> Path:
-    return settings.home / "thrift"
+    return settings.thrift_state_dir
 
 
 def state_file(settings: Settings) -> Path:
-    return state_dir(settings) / "server.json"
+    return state_dir(settings) / THRIFT_STATE_FILE
 
 
 def pid_file(settings: Settings) -> Path:
@@ -174,25 +173,6 @@ def status(settings: Settings) -> ServerStatus:
         started=str(state.get("started")),
         stale=not running,
     )
-
-
-def metastore_owner(settings: Settings) -> ServerStatus | None:
-    """The running Thrift server that holds this settings' Derby metastore, if any."""
-    current = status(settings)
-    if current.running and current.metastore == str(settings.metastore):
-        return current
-    return None
-
-
-def ensure_metastore_free(settings: Settings) -> None:
-    """Fail with a clear message when an embedded session could not open the metastore."""
-    owner = metastore_owner(settings)
-    if owner is not None:
-        raise MetastoreInUseError(
-            f"the Thrift server (pid {owner.pid}, {owner.address}) owns the metastore "
-            f"{settings.metastore} (embedded Derby admits one process); use --target thrift, "
-            "or stop it with `lakehouse thrift stop`"
-        )
 
 
 def start(

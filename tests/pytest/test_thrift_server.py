@@ -573,6 +573,10 @@ class TestDefaultServer:
         assert "owns the metastore" in result.stderr
         assert "--target thrift" in result.stderr
         assert "lakehouse thrift stop" in result.stderr
+        # Ingestion opens the same session: refused the same way, at once.
+        result = lakehouse(["ingest"], open_srv.env)
+        assert result.returncode == 2, output(result)
+        assert "owns the metastore" in result.stderr
 
     def test_stop_leaves_nothing_running(self, open_srv: Server) -> None:
         pid = server.status(open_srv.settings).pid

@@ -14,7 +14,7 @@ import pytest
 
 from ingestion import cli
 from ingestion.settings import Settings, SettingsError
-from ingestion.spark import spark_conf
+from ingestion.spark import MetastoreInUseError, ensure_metastore_free, spark_conf
 from ingestion.thrift import auth, cluster, server
 from ingestion.thrift.process import (
     child_env,
@@ -234,18 +234,18 @@ def test_the_metastore_guard_names_the_server_and_the_way_out(tmp_path: Path) ->
                 "metastore": str(settings.metastore),
             },
         )
-        with pytest.raises(server.MetastoreInUseError) as error:
-            server.ensure_metastore_free(settings)
+        with pytest.raises(MetastoreInUseError) as error:
+            ensure_metastore_free(settings)
         message = str(error.value)
         assert "--target thrift" in message
         assert "lakehouse thrift stop" in message
         assert str(process.pid) in message
         # Another state folder (another metastore) is not affected.
-        server.ensure_metastore_free(settings_for(tmp_path / "elsewhere"))
+        ensure_metastore_free(settings_for(tmp_path / "elsewhere"))
     finally:
         process.kill()
         process.wait()
-    server.ensure_metastore_free(settings)  # the server is gone: free again
+    ensure_metastore_free(settings)  # the server is gone: free again
 
 
 def test_log_reason_keeps_errors_and_drops_stack_frames(tmp_path: Path) -> None:
