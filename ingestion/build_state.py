@@ -20,7 +20,6 @@ inside a model's SQL).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -79,13 +78,8 @@ def state_dir(settings: Settings) -> Path:
 
 
 def dbt_target_dir(settings: Settings) -> Path:
-    """Where dbt writes its artifacts (DBT_TARGET_PATH, or the state folder's ``dbt/target``,
-    which ``run_dbt`` passes to dbt)."""
-    configured = os.environ.get("DBT_TARGET_PATH")
-    if not configured:
-        return settings.dbt_target_dir
-    path = Path(configured)
-    return path if path.is_absolute() else settings.project_dir / path
+    """Where dbt writes the artifacts of ``lakehouse`` builds (``run_dbt`` passes it to dbt)."""
+    return settings.dbt_target_dir
 
 
 def bronze_versions(spark: SparkSession, settings: Settings) -> dict[str, int]:

@@ -7,14 +7,13 @@ the `thrift` target no local Spark is started at all: dbt talks to the server.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from ingestion.bronze.loader import ensure_bronze_tables
-from ingestion.settings import Settings
+from ingestion.settings import Settings, export
 from ingestion.spark import ensure_metastore_free, get_spark
 
 LOCAL_TARGET = "local"
@@ -30,7 +29,7 @@ class DbtOutcome:
         return 0 if self.success else 1
 
 
-def requested_target(dbt_args: Sequence[str], env: dict[str, str] | None = None) -> str:
+def requested_target(dbt_args: Sequence[str], settings: Settings) -> str:
     """The dbt target the arguments (or LAKEHOUSE_DBT_TARGET) ask for."""
     args = list(dbt_args)
     for index, arg in enumerate(args):
@@ -38,8 +37,7 @@ def requested_target(dbt_args: Sequence[str], env: dict[str, str] | None = None)
             return args[index + 1]
         if arg.startswith("--target="):
             return arg.split("=", 1)[1]
-    environment = os.environ if env is None else env
-    return environment.get("LAKEHOUSE_DBT_TARGET") or LOCAL_TARGET
+    return settings.dbt_target
 
 
 def _given(dbt_args: Sequence[str], option: str) -> bool:
@@ -54,8 +52,8 @@ def run_dbt(
     ``ensure_bronze=False`` is for a caller that has just ensured the Bronze tables itself
     (``lakehouse run``, right after ingesting): checking eight tables again costs seconds."""
     # The profile reads the same resolved settings the session was built from.
-    os.environ.update(settings.as_env())
-    if requested_target(dbt_args) == LOCAL_TARGET:
+    export(settings)
+    if requested_target(dbt_args, settings) == LOCAL_TARGET:
         # Derby admits one process: a running Thrift server of this state folder owns the
         # metastore, so an embedded session would fail obscurely. Say so plainly instead.
         ensure_metastore_free(settings)
@@ -70,9 +68,9 @@ def run_dbt(
     if not _given(dbt_args, "--profiles-dir"):
         args += ["--profiles-dir", str(settings.project_dir)]
     # Each state folder keeps its own artifacts and logs: two state folders never share a file.
-    if not _given(dbt_args, "--target-path") and not os.environ.get("DBT_TARGET_PATH"):
+    if not _given(dbt_args, "--target-path"):
         args += ["--target-path", str(settings.dbt_target_dir)]
-    if not _given(dbt_args, "--log-path") and not os.environ.get("DBT_LOG_PATH"):
+    if not _given(dbt_args, "--log-path"):
         args += ["--log-path", str(settings.dbt_log_dir)]
     result = dbtRunner().invoke(args)
     return DbtOutcome(success=bool(result.success), result=result)

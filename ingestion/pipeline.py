@@ -1,20 +1,16 @@
-"""The whole job on one SparkSession: sample data if the landing zone is empty, ingest, build,
-and a summary of what landed where."""
+"""The whole job on one SparkSession: sample data if the landing zone is empty, ingest, and a
+build of what changed (the summary is in ``summary``)."""
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from pyspark.sql import SparkSession
 
-from ingestion import cli
 from ingestion.bronze.loader import EntityResult, ensure_bronze_tables, ingest_entities
-from ingestion.build_report import BuildReport, build_report, describe
+from ingestion.build_report import BuildReport, build_report
 from ingestion.build_state import (
     BuildPlan,
     LastBuild,
@@ -24,24 +20,11 @@ from ingestion.build_state import (
     save_last_build,
 )
 from ingestion.contract import ENTITIES
-from ingestion.count_cache import CountCache, cached
 from ingestion.dbt_runner import run_dbt
-from ingestion.result_format import render_table
+from ingestion.generator.config import GeneratorConfig
+from ingestion.generator.runner import generate
 from ingestion.settings import Settings
 from ingestion.spark import get_spark
-
-LAYERS = ("bronze", "silver", "gold")
-QUARANTINE_SUFFIX = "_rejected"
-SUMMARY_COUNTS_FILE = "summary-counts.json"
-
-# Each count in the summary is a small Spark query whose time goes mostly to the driver
-# (planning, Delta snapshot, metastore). Four at once on two cores, on a 30-day build (warm,
-# alternating runs): the 39 table counts 8.4-10.3 s instead of 13.3-15.8 s, the quarantine
-# counts 3.6-4.1 s instead of 5.2-5.9 s.
-COUNT_WORKERS = 4
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -77,22 +60,15 @@ def generate_sample(settings: Settings, sample: SampleSize, say: Callable[[str],
         f"landing zone {settings.landing} is empty: generating {sample.days} days x "
         f"{sample.orders_per_day:,} orders of sample data (seed {sample.seed})"
     )
-    code = cli.main(
-        [
-            "generate",
-            "--landing",
-            str(settings.landing),
-            "--days",
-            str(sample.days),
-            "--orders-per-day",
-            str(sample.orders_per_day),
-            "--seed",
-            str(sample.seed),
-            "--quiet",
-        ]
+    config = GeneratorConfig(
+        landing=settings.landing,
+        days=sample.days,
+        orders_per_day=sample.orders_per_day,
+        seed=sample.seed,
+        quiet=True,
     )
-    if code != 0:
-        raise RuntimeError(f"sample data generation failed with exit code {code}")
+    config.validate()
+    generate(config)
 
 
 def stored_tables(spark: SparkSession, schema: str) -> list[str]:
@@ -105,80 +81,6 @@ def stored_tables(spark: SparkSession, schema: str) -> list[str]:
         for table in spark.catalog.listTables(schema)
         if table.tableType != "VIEW" and not table.isTemporary
     )
-
-
-def concurrently(work: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """``work`` over ``items`` on a few threads sharing the session; results in input order."""
-    with ThreadPoolExecutor(COUNT_WORKERS) as pool:
-        return list(pool.map(work, items))
-
-
-def table_locations(spark: SparkSession, schema: str) -> dict[str, str]:
-    """The schema's tables by name, with their locations; like ``stored_tables``, without views
-    and temporary views. From the catalog alone: `show table extended` opens no Delta table."""
-    if not spark.catalog.databaseExists(schema):
-        return {}
-    found = {}
-    for row in spark.sql(f"show table extended in {schema} like '*'").collect():
-        details = dict(
-            line.split(": ", 1) for line in (row.information or "").splitlines() if ": " in line
-        )
-        if not row.isTemporary and details.get("Type") != "VIEW":
-            found[row.tableName] = details.get("Location", "")
-    return dict(sorted(found.items()))
-
-
-def table_counts(
-    spark: SparkSession, cache: CountCache | None = None
-) -> list[tuple[str, str, int]]:
-    """Rows of every table of every layer; with a ``cache``, counted again only where a table's
-    Delta version moved (see count_cache)."""
-    tables = [
-        (schema, name, location)
-        for schema in LAYERS
-        for name, location in table_locations(spark, schema).items()
-    ]
-
-    def count(indexes: list[int]) -> list[int]:
-        return concurrently(
-            lambda i: spark.table(f"{tables[i][0]}.{tables[i][1]}").count(), indexes
-        )
-
-    counts = cached(cache, "rows", [location for _, _, location in tables], count)
-    return [(schema, name, int(n)) for (schema, name, _), n in zip(tables, counts, strict=True)]
-
-
-def quarantine_counts(
-    spark: SparkSession, cache: CountCache | None = None
-) -> list[tuple[str, str, int]]:
-    """Rows of each quarantine table by reject reason (cached like ``table_counts``)."""
-    tables = [
-        (name, location)
-        for name, location in table_locations(spark, "silver").items()
-        if name.endswith(QUARANTINE_SUFFIX)
-    ]
-
-    def by_reason(index: int) -> list[list]:
-        name = tables[index][0]
-        columns = {column.name for column in spark.catalog.listColumns(f"silver.{name}")}
-        if "reject_reason" not in columns:
-            return []
-        grouped = spark.sql(
-            f"select reject_reason, count(*) as n from silver.{name} group by 1 order by 1"
-        ).collect()
-        return [[row.reject_reason, row.n] for row in grouped]
-
-    per_table = cached(
-        cache,
-        "rejects",
-        [location for _, location in tables],
-        lambda indexes: concurrently(by_reason, indexes),
-    )
-    return [
-        (name, reason, int(n))
-        for (name, _), rows in zip(tables, per_table, strict=True)
-        for reason, n in rows
-    ]
 
 
 def existing_tables(spark: SparkSession, schemas: set[str]) -> set[str]:
@@ -256,53 +158,3 @@ def run_pipeline(
         dbt_error=None if outcome.result.exception is None else str(outcome.result.exception),
         build_scope=scope,
     )
-
-
-def print_summary(spark: SparkSession, settings: Settings, outcome: RunOutcome) -> None:
-    out = sys.stdout
-    new_rows = sum(result.rows_loaded for result in outcome.ingest)
-    quarantined_files = [item for result in outcome.ingest for item in result.quarantined]
-    print("\n== lakehouse run: summary ==", file=out)
-    print(
-        f"ingested {new_rows:,} new rows from {sum(r.files_new for r in outcome.ingest)} new files"
-        f" ({len(quarantined_files)} files quarantined)",
-        file=out,
-    )
-    # Counts of tables whose Delta version has not moved since the last summary are reused.
-    counts = CountCache(settings.home / "state" / SUMMARY_COUNTS_FILE)
-    print("\nrows per layer:", file=out)
-    print(
-        render_table(
-            ["schema", "table", "rows"],
-            [(s, t, f"{n:,}") for s, t, n in table_counts(spark, counts)],
-        ),
-        file=out,
-    )
-    rejects = quarantine_counts(spark, counts)
-    if rejects:
-        print("\nquarantined rows by reason:", file=out)
-        print(
-            render_table(["table", "reason", "rows"], [(t, r, f"{n:,}") for t, r, n in rejects]),
-            file=out,
-        )
-    print("", file=out)
-    if outcome.build_scope:
-        print(f"build: {outcome.build_scope}", file=out)
-    for line in describe(outcome.build):
-        print(line, file=out)
-    if outcome.dbt_error:
-        print(f"  dbt stopped before building: {outcome.dbt_error}", file=out)
-    for _path, error in quarantined_files:
-        print(f"  quarantined file: {error}", file=out)
-    for _path, error in (item for result in outcome.ingest for item in result.changed):
-        print(f"  changed after load: {error}", file=out)
-    in_flight = sum(len(result.in_flight) for result in outcome.ingest)
-    if in_flight:
-        print(f"  {in_flight} file(s) still being written, left for the next run", file=out)
-    print(f"\nfinished in {outcome.seconds:.0f} s. Next:", file=out)
-    print('  .venv/bin/lakehouse sql "select * from gold.sales_transactions limit 10"', file=out)
-    print(
-        '  .venv/bin/lakehouse sql "select * from gold.daily_sales_by_channel order by 1"', file=out
-    )
-    print("  .venv/bin/dbt docs generate && .venv/bin/dbt docs serve   # lineage", file=out)
-    print(f"  state: {settings.home}", file=out)

@@ -36,6 +36,7 @@ ENV_VARS: dict[str, str] = {
     "LAKEHOUSE_CLUSTER_UI_PORT": "Port of the standalone master's web UI, on loopback; `0` picks a free port. Default `8080`.",
     "LAKEHOUSE_CLUSTER_WORKER_MEMORY": "Memory the local standalone worker offers to executors, e.g. `1g`. Default `1g`.",
     "LAKEHOUSE_CLUSTER_WORKER_CORES": "Cores the local standalone worker offers to executors. Default `2`.",
+    "LAKEHOUSE_DBT_TARGET": "dbt target of `lakehouse build`/`run` and of a plain `dbt` command (profiles.yml): `local` (embedded Spark) or `thrift`. Default `local`.",
 }
 
 # Secrets: read only from the environment, never exported by ``Settings.as_env`` or printed.
@@ -111,6 +112,7 @@ class Settings:
     cluster_worker_memory: str = "1g"
     cluster_worker_cores: int = 2
     settle_seconds: float = 3.0
+    dbt_target: str = "local"
 
     @property
     def is_local_master(self) -> bool:
@@ -163,6 +165,7 @@ class Settings:
             "LAKEHOUSE_CLUSTER_WORKER_MEMORY": self.cluster_worker_memory,
             "LAKEHOUSE_CLUSTER_WORKER_CORES": str(self.cluster_worker_cores),
             "LAKEHOUSE_SETTLE_SECONDS": f"{self.settle_seconds:g}",
+            "LAKEHOUSE_DBT_TARGET": self.dbt_target,
         }
 
     def with_landing(self, landing: str | Path | None) -> Settings:
@@ -220,6 +223,7 @@ class Settings:
             cluster_worker_memory=env.get("LAKEHOUSE_CLUSTER_WORKER_MEMORY") or "1g",
             cluster_worker_cores=_int(env, "LAKEHOUSE_CLUSTER_WORKER_CORES", 2, minimum=1),
             settle_seconds=_seconds(env, "LAKEHOUSE_SETTLE_SECONDS", 3.0),
+            dbt_target=(env.get("LAKEHOUSE_DBT_TARGET") or "local").strip(),
         )
         settings.validate()
         return settings
@@ -252,6 +256,25 @@ class Settings:
             raise SettingsError(
                 f"LAKEHOUSE_CLUSTER_WORKER_MEMORY={self.cluster_worker_memory!r} is not a memory size; use e.g. 1g or 512m"
             )
+
+
+def export(settings: Settings) -> None:
+    """Put the resolved settings into this process's environment, where dbt's profile (and
+    Spark's Python workers) read them."""
+    os.environ.update(settings.as_env())
+
+
+def spark_process_environment(python: str, local_ip: str) -> None:
+    """Defaults pyspark's launcher reads from the environment: the Python of the workers (the
+    driver's own, the project's virtual environment) and Spark's local address."""
+    os.environ.setdefault("PYSPARK_PYTHON", python)
+    os.environ.setdefault("SPARK_LOCAL_IP", local_ip)
+
+
+def child_environment(drop: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment for a child process, without the secrets (and ``drop``)."""
+    hidden = {**SECRET_ENV_VARS, **(drop or {})}
+    return {key: value for key, value in os.environ.items() if key not in hidden}
 
 
 def java_home(env: Mapping[str, str] | None = None) -> str | None:

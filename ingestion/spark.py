@@ -7,7 +7,6 @@ session once per process; dbt-spark's session method then reuses it through ``ge
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from pyspark.sql import SparkSession
 
 from ingestion.errors import EnvironmentProblem
 from ingestion.jars import require_jars
-from ingestion.settings import Settings, SettingsError
+from ingestion.settings import Settings, SettingsError, spark_process_environment
 from ingestion.thrift.process import THRIFT_SERVER_CLASS, THRIFT_STATE_FILE, is_alive, read_state
 
 LOG4J_CONFIG = Path(__file__).parent / "conf" / "log4j2.properties"
@@ -124,8 +123,7 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
     ensure_master_reachable(settings.spark_master)
     settings.home.mkdir(parents=True, exist_ok=True)
     # Python workers must run the same interpreter as the driver (the project's venv).
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    spark_process_environment(sys.executable, "127.0.0.1")
     builder = SparkSession.builder
     for key, value in spark_conf(settings, jars).items():
         builder = builder.config(key, value)

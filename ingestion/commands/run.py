@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ingestion.pipeline import SampleSize, print_summary, run_pipeline
+from ingestion.pipeline import SampleSize, run_pipeline
 from ingestion.settings import Settings
 from ingestion.spark import get_spark
+from ingestion.summary import print_summary
 
 DESCRIPTION = """\
 Run the whole pipeline in this process on one SparkSession:

@@ -9,7 +9,6 @@ Delta jars through ``spark.jars``, which ``spark_conf`` sets for every non-local
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import time
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ingestion.settings import Settings
+from ingestion.settings import Settings, child_environment
 from ingestion.thrift.process import (
     PortInUseError,
     ProcessError,
@@ -179,7 +178,8 @@ def start(
             "SPARK_LOCAL_IP": HOST,
             # No REST submission server (it would listen on a fixed port, 6066).
             "SPARK_MASTER_OPTS": (
-                "-Dspark.master.rest.enabled=false " + os.environ.get("SPARK_MASTER_OPTS", "")
+                "-Dspark.master.rest.enabled=false "
+                + child_environment().get("SPARK_MASTER_OPTS", "")
             ).strip(),
         },
     )

@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ingestion.settings import SECRET_ENV_VARS, Settings, SettingsError
+from ingestion.settings import Settings, SettingsError, child_environment
 
 _PROC = Path("/proc")
 _PROBLEM = re.compile(r"\b(ERROR|FATAL)\b|Exception\b|Error:|^Caused by:")
@@ -55,7 +55,7 @@ def spark_script(name: str) -> Path:
 def child_env(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for a Spark daemon: this process's, minus secrets, plus the lakehouse settings
     and the wheel's SPARK_HOME, with Spark's own addresses on the configured (loopback) host."""
-    env = {key: value for key, value in os.environ.items() if key not in SECRET_ENV_VARS}
+    env = child_environment()
     env.update(settings.as_env())
     env["SPARK_HOME"] = str(spark_home())
     # Spark binds its web UIs and block managers to SPARK_LOCAL_IP (else all interfaces).

@@ -87,13 +87,11 @@ def settings(tmp_path: Path) -> Settings:
     return replace(Settings.from_env({}), home=tmp_path / "home", project_dir=tmp_path)
 
 
-def test_the_saved_state_round_trips_and_a_broken_one_is_ignored(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "dbt-target"
-    target.mkdir()
+def test_the_saved_state_round_trips_and_a_broken_one_is_ignored(settings: Settings) -> None:
+    # Where `lakehouse` builds leave dbt's artifacts: the state folder's dbt/target.
+    target = settings.dbt_target_dir
+    target.mkdir(parents=True)
     (target / "manifest.json").write_text(json.dumps(MANIFEST))
-    monkeypatch.setenv("DBT_TARGET_PATH", str(target))
     assert load_last_build(settings) is None
 
     save_last_build(settings, {"order_items": 4, "brands": 1})

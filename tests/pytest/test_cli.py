@@ -10,7 +10,7 @@ from pyspark.sql import SparkSession
 
 from ingestion import cli
 from ingestion.commands import build
-from ingestion.pipeline import table_counts
+from ingestion.summary import table_counts
 
 
 def subcommands() -> list[str]:

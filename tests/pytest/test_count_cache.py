@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from ingestion.count_cache import CountCache, cached, local_path, table_version
-from ingestion.pipeline import table_counts
+from ingestion.summary import table_counts
 
 
 def commit(table: Path, version: int, mtime_ns: int | None = None) -> None:
