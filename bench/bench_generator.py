@@ -4,7 +4,7 @@
     .venv/bin/python bench/bench_generator.py                  # 1M and 10M order lines
     .venv/bin/python bench/bench_generator.py --lines 200000   # a quick look
 
-Each size runs `python -m ingestion.generator` in a child process writing to a temporary folder
+Each size runs `python -m generator` in a child process writing to a temporary folder
 (deleted afterwards). Peak memory is measured two ways: the sum of the resident set sizes of the
 whole process tree (generator + its workers), sampled from /proc every 50 ms, and the largest
 single process's peak (``ru_maxrss`` from ``os.wait4`` on the child). Results go to
@@ -76,7 +76,7 @@ def measure(lines: int, orders_per_day: int, workers: int | None) -> dict[str, o
     with tempfile.TemporaryDirectory(prefix="bench-generator-") as folder:
         landing = Path(folder) / "landing"
         command = [
-            sys.executable, "-m", "ingestion.generator", "--landing", str(landing),
+            sys.executable, "-m", "generator", "--landing", str(landing),
             "--days", str(days), "--orders-per-day", str(orders_per_day), "--seed", "1", "--quiet",
         ]  # fmt: skip
         if workers:

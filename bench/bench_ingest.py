@@ -36,10 +36,10 @@ from memory import PeakMemory
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from ingestion import cli
-from ingestion.bronze.loader import ensure_bronze_tables, ingest_entity
-from ingestion.settings import Settings
-from ingestion.spark import get_spark
+from ingestion.loader import ensure_bronze_tables, ingest_entity
+from lakehouse import cli
+from lakehouse.session import get_spark
+from lakehouse.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ORDERS_PER_LINE = 2.5  # the generator writes 1-5 lines per order, 2.5 on average

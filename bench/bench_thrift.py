@@ -31,8 +31,8 @@ from pathlib import Path
 
 from java_version import java_version
 
-from ingestion.settings import Settings
-from ingestion.thrift.process import free_port
+from lakehouse.settings import Settings
+from lakehouse.thrift.process import free_port
 
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"

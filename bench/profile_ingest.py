@@ -31,9 +31,9 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from ingestion.bronze.loader import ensure_bronze_tables, ingest_entity
-from ingestion.settings import Settings
-from ingestion.spark import get_spark
+from ingestion.loader import ensure_bronze_tables, ingest_entity
+from lakehouse.session import get_spark
+from lakehouse.settings import Settings
 
 PROFILER = "tools/profiler/async-profiler/3.0/async-profiler-3.0-linux-x64.jar"
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2/"

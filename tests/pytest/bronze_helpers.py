@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ingestion import cli
+from lakehouse import cli
 
 
 def generate(landing: Path, *args: str) -> dict[str, Any]:

@@ -14,11 +14,11 @@ import pytest
 from bronze_helpers import generate
 from pyspark.sql import SparkSession
 
-from ingestion.commands.ingest import ingest
 from ingestion.contract import ENTITIES
-from ingestion.dbt_runner import DbtOutcome, run_dbt
-from ingestion.settings import Settings
-from ingestion.spark import get_spark
+from lakehouse.commands.ingest import ingest
+from lakehouse.dbt_runner import DbtOutcome, run_dbt
+from lakehouse.session import get_spark
+from lakehouse.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 

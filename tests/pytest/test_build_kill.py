@@ -37,7 +37,7 @@ def environment(home: Path) -> dict[str, str]:
 
 def lakehouse(home: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "ingestion.cli", *args],
+        [sys.executable, "-m", "lakehouse.cli", *args],
         env=environment(home),
         capture_output=True,
         text=True,
@@ -64,7 +64,7 @@ def run_killed_during(home: Path, node: str, statement: str) -> None:
         rf"Began executing node {re.escape(node)}.*?{statement}", re.DOTALL | re.IGNORECASE
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "ingestion.cli", "run"],
+        [sys.executable, "-m", "lakehouse.cli", "run"],
         env=environment(home),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

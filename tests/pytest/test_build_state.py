@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.build_state import (
+from lakehouse.build_state import (
     LastBuild,
     load_last_build,
     plan_build,
     save_last_build,
     state_dir,
 )
-from ingestion.settings import Settings
+from lakehouse.settings import Settings
 
 MANIFEST = {
     "nodes": {

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import pytest
 from pyspark.sql import SparkSession
 
-from ingestion import cli
-from ingestion.commands import build
-from ingestion.summary import table_counts
+from lakehouse import cli
+from lakehouse.commands import build
+from lakehouse.summary import table_counts
 
 
 def subcommands() -> list[str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from ingestion.count_cache import CountCache, cached, local_path, table_version
-from ingestion.summary import table_counts
+from lakehouse.count_cache import CountCache, cached, local_path, table_version
+from lakehouse.summary import table_counts
 
 
 def commit(table: Path, version: int, mtime_ns: int | None = None) -> None:

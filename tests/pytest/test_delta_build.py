@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pyspark.sql import SparkSession
 
-from ingestion.dbt_runner import run_dbt
-from ingestion.settings import Settings
+from lakehouse.dbt_runner import run_dbt
+from lakehouse.settings import Settings
 
 
 def test_dbt_builds_a_delta_table_on_the_shared_session(

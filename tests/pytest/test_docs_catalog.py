@@ -17,7 +17,7 @@ import pytest
 from conftest import Scenario, lakehouse_environment
 from pyspark.sql import SparkSession
 
-from ingestion.dbt_runner import run_dbt
+from lakehouse.dbt_runner import run_dbt
 
 # A table in a project schema that no dbt node owns (an analyst's scratch table, a model that
 # was renamed): the catalog override must not read it.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from test_generator_support import ALIASES, recount_landing, run_small
 
-from ingestion.generator.rates import DEFAULT_RATES, RATE_SPECS
+from generator.rates import DEFAULT_RATES, RATE_SPECS
 
 LINE_RATE = 0.08
 ORDER_RATES = (

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from test_generator_support import as_counts, recount_landing, run_small
 
-from ingestion.generator import ConfigError
+from generator import ConfigError
 
 
 def _files(landing: Path) -> dict[str, bytes]:

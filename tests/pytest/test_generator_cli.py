@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.commands import generate as command
-from ingestion.generator.rates import RATE_SPECS
+from generator.rates import RATE_SPECS
+from lakehouse.commands import generate as command
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -129,7 +129,7 @@ def test_docs_document_every_rate_and_option() -> None:
 
 
 def test_module_entry_point(tmp_path: Path) -> None:
-    from ingestion.generator.__main__ import main
+    from generator.__main__ import main
 
     assert main(["--landing", str(tmp_path), *SMALL, "--quiet"]) == 0
     assert main(["--landing", str(tmp_path), "--days", "0", "--quiet"]) == 2

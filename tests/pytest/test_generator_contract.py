@@ -21,7 +21,7 @@ from test_generator_support import (
     split_record,
 )
 
-from ingestion.generator.contract import HEADERS, record_pattern
+from generator.contract import HEADERS, record_pattern
 
 
 @pytest.fixture(scope="module")

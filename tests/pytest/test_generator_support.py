@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ingestion.generator import GeneratorConfig, generate
+from generator import GeneratorConfig, generate
 
 # The landing contract, copied from docs/business-rules.md (Bronze) rather than imported from
 # ingestion/contract.py: the test checks the code against it.

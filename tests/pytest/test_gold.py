@@ -13,9 +13,9 @@ from conftest import Scenario, assert_dbt_ok, built_tables, delta_version, lakeh
 from gold_rules import latest_lines
 from pyspark.sql import SparkSession
 
-from ingestion.build_state import bronze_versions, load_last_build, save_last_build
-from ingestion.dbt_runner import run_dbt
-from ingestion.pipeline import SampleSize, run_pipeline
+from lakehouse.build_state import bronze_versions, load_last_build, save_last_build
+from lakehouse.dbt_runner import run_dbt
+from lakehouse.pipeline import SampleSize, run_pipeline
 
 MERGED_TABLES = (
     "silver.stg_ecommerce__order_items",

@@ -13,24 +13,24 @@ from bronze_helpers import expected_rows, generate
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from ingestion.bronze.landing import list_landed_files
-from ingestion.bronze.ledger import (
+from ingestion.contract import ENTITIES, HEADERS
+from ingestion.landing import list_landed_files
+from ingestion.ledger import (
     BatchPlan,
     FileCounts,
     batch_counts,
     last_committed_plan,
     logged_states,
 )
-from ingestion.bronze.loader import (
+from ingestion.loader import (
     ensure_bronze_tables,
     ingest_entity,
     plan_file,
     source_files,
     write_batch,
 )
-from ingestion.commands.ingest import ingest
-from ingestion.contract import ENTITIES, HEADERS
-from ingestion.settings import Settings
+from lakehouse.commands.ingest import ingest
+from lakehouse.settings import Settings
 
 
 def delta_version(spark: SparkSession, path: str) -> int:

@@ -15,8 +15,8 @@ from bronze_helpers import generate
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from ingestion.bronze.loader import ingest_entity
-from ingestion.settings import Settings
+from ingestion.loader import ingest_entity
+from lakehouse.settings import Settings
 
 DAYS = 4
 
@@ -43,7 +43,7 @@ def test_sigkill_mid_run_then_rerun_loads_every_row_once(
         [
             sys.executable,
             "-m",
-            "ingestion.cli",
+            "lakehouse.cli",
             "ingest",
             "--entity",
             "order_items",

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from ingestion.bronze.landing import LandedFile, list_landed_files, settle
-from ingestion.bronze.loader import (
+from ingestion.landing import LandedFile, list_landed_files, settle
+from ingestion.loader import (
     EntityResult,
     ensure_bronze_tables,
     ingest_entity,
@@ -23,8 +23,8 @@ from ingestion.bronze.loader import (
     plan_file,
     write_batch_isolating,
 )
-from ingestion.commands.ingest import ingest
-from ingestion.settings import Settings
+from lakehouse.commands.ingest import ingest
+from lakehouse.settings import Settings
 
 HEADER = b"brand_code,brand_name,category_code\n"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)

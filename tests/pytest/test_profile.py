@@ -9,8 +9,8 @@ import yaml
 from dbt.config.renderer import ProfileRenderer
 from dbt_common.context import set_invocation_context
 
-from ingestion.settings import Settings
-from ingestion.spark import spark_conf
+from lakehouse.session import spark_conf
+from lakehouse.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[2]
 

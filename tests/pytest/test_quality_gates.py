@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from ingestion import cli
-from ingestion.settings import Settings
+from lakehouse import cli
+from lakehouse.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # The whole dbt project: materializations/ too, so the gates run through the project's own

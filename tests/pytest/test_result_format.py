@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from ingestion.result_format import render
+from lakehouse.result_format import render
 
 
 def test_table_aligns_columns_and_shows_nulls() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.settings import ENV_VARS, Settings, SettingsError
+from lakehouse.settings import ENV_VARS, Settings, SettingsError
 
 PROJECT = Path(__file__).resolve().parents[2]
 

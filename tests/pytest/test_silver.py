@@ -23,8 +23,8 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from ingestion.contract import ENTITIES
-from ingestion.dbt_runner import DbtOutcome
-from ingestion.settings import Settings
+from lakehouse.dbt_runner import DbtOutcome
+from lakehouse.settings import Settings
 
 STAGING = tuple(f"silver.stg_ecommerce__{entity}" for entity in ENTITIES)
 QUARANTINE = tuple(f"silver.stg_ecommerce__{entity}_rejected" for entity in ENTITIES)

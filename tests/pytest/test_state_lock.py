@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.state_lock import EXIT_BUSY, LOCK_FILE, StateBusyError, read_holder, state_lock
+from lakehouse.state_lock import EXIT_BUSY, LOCK_FILE, StateBusyError, read_holder, state_lock
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def lakehouse(
     }
     started = time.monotonic()
     process = subprocess.run(
-        [sys.executable, "-m", "ingestion.cli", *args],
+        [sys.executable, "-m", "lakehouse.cli", *args],
         env=environment,
         capture_output=True,
         text=True,
@@ -73,7 +73,7 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
     holder_code = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from ingestion.state_lock import state_lock\n"
+        "from lakehouse.state_lock import state_lock\n"
         "with state_lock(Path(sys.argv[1]), command='lakehouse ingest (killed)'):\n"
         "    print('locked', flush=True)\n"
         "    time.sleep(600)\n"

@@ -27,8 +27,8 @@ from test_thrift_server import (
     subprocess_env,
 )
 
-from ingestion.thrift import cluster
-from ingestion.thrift.process import free_port, group_members, stop_group
+from lakehouse.thrift import cluster
+from lakehouse.thrift.process import free_port, group_members, stop_group
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 

@@ -30,10 +30,10 @@ from typing import Any
 import pytest
 from TCLIService.ttypes import TOperationState
 
-from ingestion.settings import Settings
-from ingestion.thrift import server
-from ingestion.thrift.probe import ProbeError, connect, query
-from ingestion.thrift.process import free_port, group_members, is_alive, stop_group
+from lakehouse.settings import Settings
+from lakehouse.thrift import server
+from lakehouse.thrift.probe import ProbeError, connect, query
+from lakehouse.thrift.process import free_port, group_members, is_alive, stop_group
 
 # Real Thrift servers, each a JVM in a subprocess.
 pytestmark = pytest.mark.spark
@@ -181,10 +181,10 @@ from pathlib import Path
 
 from pyspark.sql.types import NumericType
 
-from ingestion import cli
-from ingestion.dbt_runner import run_dbt
-from ingestion.settings import Settings
-from ingestion.spark import get_spark
+from lakehouse import cli
+from lakehouse.dbt_runner import run_dbt
+from lakehouse.settings import Settings
+from lakehouse.session import get_spark
 
 out = Path(sys.argv[1])
 if cli.main(["ingest", "--allow-quarantined"]) != 0:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import cli
-from ingestion.settings import Settings, SettingsError
-from ingestion.spark import MetastoreInUseError, ensure_metastore_free, spark_conf
-from ingestion.thrift import auth, cluster, server
-from ingestion.thrift.process import (
+from lakehouse import cli
+from lakehouse.session import MetastoreInUseError, ensure_metastore_free, spark_conf
+from lakehouse.settings import Settings, SettingsError
+from lakehouse.thrift import auth, cluster, server
+from lakehouse.thrift.process import (
     child_env,
     group_members,
     is_alive,
@@ -306,7 +306,7 @@ def test_the_password_provider_compiles_once_into_the_jar_cache(tmp_path: Path) 
 
 def test_no_compiled_java_is_committed() -> None:
     tracked = subprocess.run(
-        ["git", "ls-files", "ingestion/thrift"],
+        ["git", "ls-files", "lakehouse/thrift"],
         cwd=PROJECT,
         capture_output=True,
         text=True,

@@ -1,0 +1,44 @@
+"""`lakehouse build [dbt args…]`: `dbt build` in-process on the shared SparkSession."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lakehouse.dbt_runner import run_dbt
+from lakehouse.settings import Settings
+
+DESCRIPTION = """\
+Run `dbt build` (seeds, models, snapshots and tests in DAG order) inside this process, on the
+lakehouse's SparkSession: one JVM start for the whole build. Every argument after `build` is
+passed to dbt unchanged, e.g.:
+
+  lakehouse build --select staging
+  lakehouse build --select +fct_order_items --full-refresh
+  lakehouse build --target thrift          # through a running Spark Thrift Server instead
+
+Exit code 0 when every node succeeded, 1 when a model or a test failed."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "build",
+        help="run `dbt build` in-process on the shared SparkSession",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "dbt_args",
+        nargs=argparse.REMAINDER,
+        metavar="DBT_ARGS",
+        help="arguments passed to dbt build",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    outcome = run_dbt("build", args.dbt_args, Settings.from_env())
+    if outcome.result.exception is not None:
+        # dbt could not start (bad arguments, project or profile): it printed nothing itself.
+        print(f"lakehouse build: dbt failed: {outcome.result.exception}", file=sys.stderr)
+    return outcome.exit_code

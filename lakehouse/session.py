@@ -1,0 +1,132 @@
+"""The one Spark session factory: every command, dbt run and test gets its session here.
+
+``spark_conf`` is a pure function from settings to Spark configuration, so the Thrift server,
+the dbt profile and the embedded session can be checked to agree. ``get_spark`` builds the
+session once per process; dbt-spark's session method then reuses it through ``getOrCreate``.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from lakehouse.errors import EnvironmentProblem
+from lakehouse.jars import require_jars
+from lakehouse.settings import Settings, SettingsError, spark_process_environment
+from lakehouse.thrift.process import THRIFT_SERVER_CLASS, THRIFT_STATE_FILE, is_alive, read_state
+
+LOG4J_CONFIG = Path(__file__).parent / "conf" / "log4j2.properties"
+# Java's throughput collector rather than its default G1: batch work on few cores, where G1's
+# concurrent threads and costlier write barriers compete with Spark's tasks for the CPUs. One
+# new day over 30 days x 100,000 lines (a fresh `lakehouse run`, two interleaved pairs):
+# 173-177 s against 179-199 s (bench/results/lab-notes.md).
+GARBAGE_COLLECTOR = "-XX:+UseParallelGC"
+
+
+def delta_conf() -> dict[str, str]:
+    return {
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    }
+
+
+def metastore_url(settings: Settings) -> str:
+    return f"jdbc:derby:;databaseName={settings.metastore};create=true"
+
+
+def spark_conf(settings: Settings, jars: list[Path] | None = None) -> dict[str, str]:
+    """Spark configuration for the lakehouse (static and runtime settings together)."""
+    conf = {
+        "spark.master": settings.spark_master,
+        "spark.app.name": "lakehouse",
+        **delta_conf(),
+        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.warehouse.dir": settings.warehouse,
+        "spark.hadoop.javax.jdo.option.ConnectionURL": metastore_url(settings),
+        "spark.sql.session.timeZone": "UTC",
+        # Two cores and small-to-medium data: a handful of shuffle partitions, not 200.
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.databricks.delta.snapshotPartitions": str(settings.shuffle_partitions),
+        "spark.ui.enabled": str(settings.spark_ui).lower(),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.memory": settings.driver_memory,
+        # Java expands the trailing `*` to every jar in the cache folder.
+        "spark.driver.extraClassPath": f"{settings.jars_dir}/*",
+        "spark.driver.extraJavaOptions": (
+            f"{GARBAGE_COLLECTOR} "
+            f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} "
+            f"-Dderby.system.home={settings.home} "
+            f"-Dderby.stream.error.file={settings.home / 'derby.log'} "
+            # Spark's full log, stack traces included (the console shows one line each).
+            f"-Dlakehouse.log.dir={settings.log_dir}"
+        ),
+        # Loopback by default: nothing listens beyond this machine unless asked to.
+        "spark.driver.host": settings.driver_host,
+        "spark.driver.bindAddress": settings.driver_host,
+    }
+    if not settings.is_local_master and jars:
+        # Executors on other machines get the jars shipped by Spark.
+        conf["spark.jars"] = ",".join(str(jar) for jar in jars)
+    return conf
+
+
+def ensure_master_reachable(master: str, timeout: float = 5.0) -> None:
+    """Fail in seconds, with a plain message, when a standalone master does not answer
+    (Spark itself retries for about a minute and prints its stack each time)."""
+    if not master.startswith("spark://"):
+        return
+    addresses = master.removeprefix("spark://").split(",")  # HA: several masters
+    failures = []
+    for address in addresses:
+        host, _, port = address.rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=timeout):
+                return
+        except (OSError, ValueError) as error:
+            failures.append(f"{address}: {getattr(error, 'strerror', None) or error}")
+    raise EnvironmentProblem(
+        f"the Spark master {master} does not answer ({'; '.join(failures)}); start it "
+        "(`lakehouse cluster start` for a local one) or set LAKEHOUSE_SPARK_MASTER"
+    )
+
+
+class MetastoreInUseError(SettingsError):
+    """The embedded metastore belongs to a running Thrift server (Derby admits one process)."""
+
+
+def ensure_metastore_free(settings: Settings) -> None:
+    """Refuse, with a clear message, to open a Derby metastore that this state folder's Thrift
+    server holds: Derby would refuse too, after minutes of retries and thousands of lines."""
+    state = read_state(settings.thrift_state_dir / THRIFT_STATE_FILE)
+    if state is None or state.get("metastore") != str(settings.metastore):
+        return
+    pid = int(str(state.get("pid", 0)))
+    if is_alive(pid, THRIFT_SERVER_CLASS):
+        raise MetastoreInUseError(
+            f"the Thrift server (pid {pid}, {state.get('host')}:{state.get('port')}) owns the "
+            f"metastore {settings.metastore} (embedded Derby admits one process); use --target "
+            "thrift, or stop it with `lakehouse thrift stop`"
+        )
+
+
+def get_spark(settings: Settings | None = None) -> SparkSession:
+    """The process-wide lakehouse session (created on first call, reused after)."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    settings = settings or Settings.from_env()
+    jars = require_jars(settings.jars_dir)
+    ensure_metastore_free(settings)
+    ensure_master_reachable(settings.spark_master)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    # Python workers must run the same interpreter as the driver (the project's venv).
+    spark_process_environment(sys.executable, "127.0.0.1")
+    builder = SparkSession.builder
+    for key, value in spark_conf(settings, jars).items():
+        builder = builder.config(key, value)
+    spark = builder.enableHiveSupport().getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
