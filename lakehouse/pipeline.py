@@ -129,6 +129,7 @@ def run_pipeline(
     started = time.monotonic()
     if landing_is_empty(settings):
         generate_sample(settings, sample, say)
+    say(f"starting Spark ({settings.spark_master}, driver memory {settings.driver_memory}) …")
     spark = get_spark(settings)
     say(f"ingesting {settings.landing} → {settings.bronze}")
     ensure_bronze_tables(spark, settings)

@@ -115,6 +115,7 @@ def print_summary(spark: SparkSession, settings: Settings, outcome: RunOutcome) 
         file=out,
     )
     # Counts of tables whose Delta version has not moved since the last summary are reused.
+    print("counting rows per layer and quarantined rows by reason …", file=sys.stderr, flush=True)
     counts = CountCache(settings.home / "state" / SUMMARY_COUNTS_FILE)
     print("\nrows per layer:", file=out)
     print(

@@ -43,8 +43,10 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 
-echo "setup: installing the project and its pinned dependencies"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -e '.[dev]'
+# Not quiet: the first install downloads about 500 MB (pyspark is most of it) and pip's
+# lines are the only sign of progress for a minute or two.
+echo "setup: installing the project and its pinned packages (the first time about 500 MB)"
+"$VENV/bin/python" -m pip install --progress-bar on -e '.[dev]'
 
 "$VENV/bin/lakehouse" setup-jars
