@@ -32,6 +32,7 @@ from typing import Any
 
 import pytest
 from dbt.cli.main import dbtRunner
+from png_pixels import colour_counts, pixels
 
 # dbt docs generate reads the warehouse through Spark.
 pytestmark = pytest.mark.spark
@@ -43,6 +44,8 @@ OVERVIEW = "index.html#!/overview?g_v=1"
 FACT = "model.lakehouse.fct_order_items"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 WINDOW = (1600, 1000)
+# Share of a screenshot's pixels off the background colour that a drawn lineage graph exceeds.
+DRAWN_SHARE = 0.03
 
 PROBE = """<!doctype html>
 <html><body style="margin:0">
@@ -285,5 +288,12 @@ def test_screenshot_of_the_lineage(
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == WINDOW
-    # A blank or error page compresses to a few kilobytes; the drawn graph does not.
-    assert len(data) > 40_000, f"{path} looks empty ({len(data)} bytes)"
+    # What the page drew: a blank or error page is one background colour and a little text;
+    # the lineage graph covers a good share of the window with coloured nodes and edges.
+    _, _, rows = pixels(path)
+    colours = colour_counts(rows)
+    background, covered = colours.most_common(1)[0]
+    drawn = 1 - covered / (width * height)
+    assert drawn > DRAWN_SHARE, f"{path}: {drawn:.1%} drawn on the background {background.hex()}"
+    node_colours = [c for c, n in colours.items() if n > 200 and max(c) - min(c) > 60]
+    assert len(node_colours) >= 2, f"{path}: no coloured nodes ({len(colours)} colours)"

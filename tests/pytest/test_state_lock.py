@@ -101,3 +101,32 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
     assert len(said) == 1 and f"pid {process.pid}" in said[0] and "ended" in said[0]
     # A clean exit leaves nothing to take over.
     assert read_holder(home / LOCK_FILE) is None
+
+
+def test_each_state_folder_keeps_its_own_dbt_artifacts_and_logs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two state folders side by side never share dbt's target/ or logs/ (the dbt invocation
+    is recorded, not run: the thrift target needs no Spark)."""
+    from lakehouse import dbt_runner
+    from lakehouse.settings import Settings
+
+    invoked: list[list[str]] = []
+
+    class Recorder:
+        def invoke(self, args: list[str]) -> object:
+            invoked.append(args)
+            return type("Result", (), {"success": True})()
+
+    monkeypatch.setattr(dbt_runner, "dbtRunner", Recorder)
+    for name in ("one", "two"):
+        settings = Settings.from_env(
+            {"LAKEHOUSE_PROJECT_DIR": str(PROJECT_DIR), "LAKEHOUSE_HOME": str(tmp_path / name)}
+        )
+        dbt_runner.run_dbt("build", ["--target", "thrift"], settings)
+    for name, args in zip(("one", "two"), invoked, strict=True):
+        assert args[args.index("--target-path") + 1] == str(tmp_path / name / "dbt" / "target")
+        assert args[args.index("--log-path") + 1] == str(tmp_path / name / "dbt" / "logs")
+    # Given explicitly, the caller's paths win.
+    dbt_runner.run_dbt("build", ["--target", "thrift", "--target-path", "elsewhere"], settings)
+    assert invoked[-1].count("--target-path") == 1
