@@ -5,10 +5,10 @@ files; `lakehouse run` with nothing new rebuilds nothing."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections import defaultdict
 from decimal import Decimal
 
-import pytest
 from conftest import Scenario, assert_dbt_ok, built_tables, delta_version, lakehouse_environment
 from gold_rules import latest_lines
 from pyspark.sql import SparkSession
@@ -133,17 +133,17 @@ def test_share_gates_pass_within_their_threshold_and_block_above_it(
 def test_a_lakehouse_run_with_nothing_new_rebuilds_nothing(
     spark: SparkSession,
     grown_scenario: Scenario,
-    dbt_output_args: list[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`lakehouse run` after a whole build of the same Bronze and code: the change detection
     (build_state) selects no node, so no table gets a new Delta version."""
     settings = grown_scenario.settings
-    target = dbt_output_args[dbt_output_args.index("--target-path") + 1]
-    monkeypatch.setenv("DBT_TARGET_PATH", target)
-    monkeypatch.setenv("DBT_LOG_PATH", dbt_output_args[dbt_output_args.index("--log-path") + 1])
     # The grown scenario ended with a whole-project build of this Bronze: remember it as
-    # `lakehouse run` does after a successful build.
+    # `lakehouse run` does after a successful build (its manifest where `lakehouse` builds
+    # leave dbt's artifacts).
+    settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(
+        grown_scenario.target / "manifest.json", settings.dbt_target_dir / "manifest.json"
+    )
     save_last_build(settings, bronze_versions(spark, settings))
     tables = built_tables(grown_scenario.target)
     before = {table: delta_version(spark, table) for table in tables}

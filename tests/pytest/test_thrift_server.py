@@ -336,11 +336,10 @@ def build_through_thrift(
         "LAKEHOUSE_DBT_TARGET": "thrift",
         # The server runs several statements at once; dbt waits on latency more than on CPU.
         "LAKEHOUSE_DBT_THREADS": "4",
-        "DBT_TARGET_PATH": str(out / "target"),
-        "DBT_LOG_PATH": str(out / "logs"),
     }
+    paths = ["--target-path", str(out / "target"), "--log-path", str(out / "logs")]
     return subprocess.Popen(
-        [str(LAKEHOUSE), "build", *(dbt_args or [])],
+        [str(LAKEHOUSE), "build", *(dbt_args or []), *paths],
         env=env,
         cwd=PROJECT,
         stdout=subprocess.PIPE,
@@ -574,7 +573,9 @@ class TestDefaultServer:
         assert "--target thrift" in result.stderr
         assert "lakehouse thrift stop" in result.stderr
         # Ingestion opens the same session: refused the same way, at once.
-        result = lakehouse(["ingest"], open_srv.env)
+        landing = open_srv.settings.home / "landing-probe"
+        landing.mkdir(exist_ok=True)
+        result = lakehouse(["ingest", "--landing", str(landing)], open_srv.env)
         assert result.returncode == 2, output(result)
         assert "owns the metastore" in result.stderr
 
