@@ -596,6 +596,8 @@ def main() -> int:
     for day in range(args.days + 1):
         rows.append(soak_day(day, landing, recomputation, env, args))
         print(day_line(rows[-1]), flush=True)
+        # Saved every day, so a soak cut short (a reboot, a session's end) still leaves its record.
+        save(args, rows, summarize(rows))
     summary = summarize(rows)
     for line in summary_lines(summary):
         print(line)
