@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FAILED = {"error", "fail", "runtime error"}
+# Nodes that write a table (views, ephemeral models and tests do not).
+TABLE_MATERIALIZATIONS = {"table", "incremental", "seed", "snapshot"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class BuildReport:
     counts: Counter[str] = field(default_factory=Counter)
     failed: list[FailedNode] = field(default_factory=list)
     warned: list[FailedNode] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # `schema.table` the build wrote
 
     @property
     def success(self) -> bool:
@@ -46,11 +49,16 @@ def _node_outcome(item: Any) -> FailedNode:
 
 
 def build_report(results: Any) -> BuildReport:
-    """``results`` is dbt's RunExecutionResult (``dbtRunnerResult.result``) or None."""
+    """``results`` is dbt's RunExecutionResult (``dbtRunnerResult.result``, what dbt also
+    writes to ``run_results.json``) or None."""
     report = BuildReport()
     for item in getattr(results, "results", None) or []:
         status = str(item.status)
         report.counts[status] += 1
+        node = item.node
+        config = getattr(node, "config", None)
+        if status == "success" and getattr(config, "materialized", None) in TABLE_MATERIALIZATIONS:
+            report.written.append(f"{node.schema}.{node.alias}")
         if status in FAILED:
             report.failed.append(_node_outcome(item))
         elif status == "warn":

@@ -1,47 +1,56 @@
 """What `lakehouse run` must rebuild: only what changed since its last successful build.
 
-After a successful whole-project build, `lakehouse run` keeps two things in
-``$LAKEHOUSE_HOME/state/last-build/``: the Delta version of every Bronze table the build read
-(taken before it started) and dbt's ``manifest.json``. The next run then builds
+dbt makes the selection. Before each build, `lakehouse run` calls `dbt source freshness`, which
+writes the newest load time of every Bronze table (``_ingested_at``; ``finished_at`` for the
+ingestion log) to ``sources.json``. After a successful build it keeps that ``sources.json`` and
+the build's ``manifest.json`` in ``$LAKEHOUSE_HOME/state/last-build/``. The next run builds
 
-- ``source:bronze.<entity>+`` for every Bronze table whose Delta version has moved since (new
-  files ingested, by this run or by a `lakehouse ingest` in between), and
-- ``state:modified+``: every model, seed, test or macro-dependent node whose code or config
-  differs from the saved manifest (dbt's own state comparison),
+    dbt build --select "source_status:fresher+ state:modified+" --state <last-build>
 
-each with everything downstream and their tests. Everything else was built, and passed its
-tests, from the same Bronze versions and the same code. A run with no saved state, a run after
-a failed build (the state is only saved on success), or a warehouse missing one of the saved
-build's tables builds everything; so does ``lakehouse run --all``, which is also the way to
-apply what dbt's state comparison cannot see (a changed var or environment variable read
-inside a model's SQL).
+that is, every Bronze table loaded since (by this run's ingest or a `lakehouse ingest` in
+between) and every node whose code or config differs from the saved manifest, each with
+everything downstream and their tests. Everything else was built, and passed its tests, from the
+same data and the same code.
+
+Three decisions stay here, because dbt's state comparison does not cover them:
+
+- **a table dbt cannot see is missing**: state selection compares code and sources, not the
+  warehouse. When a table the last build made is gone (DROP TABLE, a lost folder), everything
+  is built;
+- **a Bronze table without a load time**: ``max(_ingested_at)`` of an empty table is null, which
+  dbt reports as a freshness runtime error and never selects as fresher. Such a table is
+  selected explicitly (``source:bronze.<table>+``), so its first rows are never missed;
+- **unit tests**: they check code against fixed inputs, so with no code changed since the last
+  build (which ran them) they are left out.
+
+A run with no saved state, a run after a failed build (the state is only saved on success) or
+``lakehouse run --all`` builds everything; ``--all`` is also the way to apply what dbt's state
+comparison cannot see (a changed var or environment variable read inside a model's SQL).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from delta.tables import DeltaTable
-from pyspark.sql import SparkSession
-
-from ingestion.contract import ENTITIES
 from lakehouse.settings import Settings
 
-VERSIONS_FILE = "bronze_versions.json"
 MANIFEST_FILE = "manifest.json"
+SOURCES_FILE = "sources.json"  # `dbt source freshness` results
 BUILT_MATERIALIZATIONS = {"table", "incremental", "seed", "snapshot"}
+SELECTION = "source_status:fresher+ state:modified+"
+# The nodes that make a run's selection non-empty, listed (without their children) to say why.
+CHANGES = "source_status:fresher state:modified"
 
 
 @dataclass(frozen=True)
 class LastBuild:
-    """What the last successful whole-project build read and was made of."""
+    """The folder holding the last successful build's manifest and source freshness."""
 
-    bronze_versions: Mapping[str, int]
-    state_dir: Path  # holds the build's manifest.json, for dbt's --state
+    state_dir: Path
 
     def relations(self) -> set[str]:
         """``schema.table`` of every table the saved build materialised."""
@@ -51,6 +60,23 @@ class LastBuild:
             for node in manifest["nodes"].values()
             if node["config"].get("materialized") in BUILT_MATERIALIZATIONS
         }
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What dbt lists for ``CHANGES`` against the last build, split by kind."""
+
+    sources: list[str]  # `bronze.<table>`: loaded since (or its definition changed)
+    nodes: list[str]  # models, seeds, tests, snapshots whose code or config changed
+
+    @classmethod
+    def of_listed(cls, unique_ids: Iterable[str]) -> Changes:
+        """From the unique ids `dbt ls` prints (``source.<project>.<source>.<table>``, …)."""
+        sources, nodes = [], []
+        for unique_id in sorted(unique_ids):
+            kind, _project, name = unique_id.split(".", 2)
+            (sources if kind == "source" else nodes).append(name)
+        return cls(sources, nodes)
 
 
 @dataclass(frozen=True)
@@ -64,65 +90,52 @@ class BuildPlan:
     def everything(self) -> bool:
         return not self.dbt_args
 
-    def without_unit_tests(self) -> BuildPlan:
-        """Unit tests check code against fixed inputs, not data: with no code changed since
-        the last build, which ran them, they cannot fail now."""
-        return BuildPlan(
-            [*self.dbt_args, "--exclude", "test_type:unit"],
-            f"{self.reason} (no code changed: unit tests skipped)",
-        )
-
 
 def state_dir(settings: Settings) -> Path:
     return settings.home / "state" / "last-build"
 
 
-def dbt_target_dir(settings: Settings) -> Path:
-    """Where dbt writes the artifacts of ``lakehouse`` builds (``run_dbt`` passes it to dbt)."""
-    return settings.dbt_target_dir
-
-
-def bronze_versions(spark: SparkSession, settings: Settings) -> dict[str, int]:
-    """The current Delta version of every Bronze table (read from each table's log)."""
-    versions = {}
-    for entity in ENTITIES:
-        history = DeltaTable.forPath(spark, settings.bronze_table_path(entity)).history(1)
-        versions[entity] = int(history.select("version").first()[0])
-    return versions
-
-
 def load_last_build(settings: Settings) -> LastBuild | None:
     folder = state_dir(settings)
-    versions_file, manifest = folder / VERSIONS_FILE, folder / MANIFEST_FILE
-    if not (versions_file.is_file() and manifest.is_file()):
-        return None
-    try:
-        versions = {
-            str(key): int(value) for key, value in json.loads(versions_file.read_text()).items()
-        }
-    except (ValueError, AttributeError):
-        return None  # unreadable state: build everything, and save a good one afterwards
-    return LastBuild(versions, folder)
+    if (folder / MANIFEST_FILE).is_file() and (folder / SOURCES_FILE).is_file():
+        return LastBuild(folder)
+    return None
 
 
-def save_last_build(settings: Settings, versions: Mapping[str, int]) -> None:
-    """Keep the versions this build read and the manifest it was built from."""
+def save_last_build(settings: Settings) -> None:
+    """Keep this build's manifest and the source freshness it was planned from (both in the
+    dbt target folder of `lakehouse` builds)."""
     folder = state_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
-    # Manifest first, versions last: a half-written state has no versions file and is ignored.
-    (folder / VERSIONS_FILE).unlink(missing_ok=True)
-    shutil.copyfile(dbt_target_dir(settings) / MANIFEST_FILE, folder / MANIFEST_FILE)
-    temporary = folder / (VERSIONS_FILE + ".tmp")
-    temporary.write_text(json.dumps(dict(sorted(versions.items())), indent=2) + "\n")
-    temporary.replace(folder / VERSIONS_FILE)
+    # Manifest first, freshness last: a half-written state has no sources.json and is ignored.
+    (folder / SOURCES_FILE).unlink(missing_ok=True)
+    shutil.copyfile(settings.dbt_target_dir / MANIFEST_FILE, folder / MANIFEST_FILE)
+    temporary = folder / (SOURCES_FILE + ".tmp")
+    shutil.copyfile(settings.dbt_target_dir / SOURCES_FILE, temporary)
+    temporary.replace(folder / SOURCES_FILE)
+
+
+def unreadable_sources(sources_json: Path) -> list[str]:
+    """``bronze.<table>`` of every source whose freshness dbt could not read (runtime error:
+    an empty table has no load time)."""
+    results = json.loads(sources_json.read_text()).get("results", [])
+    return sorted(
+        result["unique_id"].split(".", 2)[2]
+        for result in results
+        if result.get("status") == "runtime error"
+    )
 
 
 def plan_build(
-    current: Mapping[str, int], last: LastBuild | None, existing: Iterable[str]
+    last: LastBuild | None,
+    existing: Iterable[str],
+    unreadable: Sequence[str],
+    changes: Changes | None,
 ) -> BuildPlan:
-    """The selection for this run (pure: versions and relation names in, dbt arguments out).
+    """The selection for this run (pure: state and names in, dbt arguments out).
 
-    ``existing`` is every ``schema.table`` in the warehouse now.
+    ``existing`` is every ``schema.table`` in the warehouse now; ``unreadable`` the sources
+    without a load time; ``changes`` what dbt lists as changed (None when it could not say).
     """
     if last is None:
         return BuildPlan([], "no earlier successful build: building everything")
@@ -130,12 +143,18 @@ def plan_build(
     if missing:
         shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
         return BuildPlan([], f"the warehouse lacks {shown}: building everything")
-    changed = sorted(
-        entity for entity in current if last.bronze_versions.get(entity) != current[entity]
-    )
-    selectors = [f"source:bronze.{entity}+" for entity in changed] + ["state:modified+"]
-    if changed:
-        reason = f"new Bronze data in {', '.join(changed)}; building it, what depends on it and changed code"
-    else:
-        reason = "no new Bronze data since the last build; building changed code only"
-    return BuildPlan(["--select", " ".join(selectors), "--state", str(last.state_dir)], reason)
+    selection = " ".join([SELECTION, *(f"source:{name}+" for name in unreadable)])
+    args = ["--select", selection, "--state", str(last.state_dir)]
+    if changes is None:
+        return BuildPlan(args, "building what dbt finds fresher or modified since the last build")
+    new = sorted({*changes.sources, *unreadable})
+    said = [f"new Bronze data in {', '.join(new)}" if new else "no new Bronze data"]
+    if changes.nodes:
+        shown = ", ".join(changes.nodes[:3]) + (" …" if len(changes.nodes) > 3 else "")
+        said.append(f"changed code in {shown}")
+        return BuildPlan(args, f"{'; '.join(said)}: building them and what depends on them")
+    # Unit tests check code against fixed inputs, not data: with no code changed since the
+    # last build, which ran them, they cannot fail now.
+    said.append("no code changed (unit tests skipped)")
+    action = "building it and what depends on it" if new else "nothing to build"
+    return BuildPlan([*args, "--exclude", "test_type:unit"], f"{'; '.join(said)}: {action}")

@@ -3,9 +3,11 @@ build of what changed (the summary is in ``summary``)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -15,12 +17,15 @@ from ingestion.contract import ENTITIES
 from ingestion.loader import EntityResult, ensure_bronze_tables, ingest_entities
 from lakehouse.build_report import BuildReport, build_report
 from lakehouse.build_state import (
+    CHANGES,
+    SOURCES_FILE,
     BuildPlan,
+    Changes,
     LastBuild,
-    bronze_versions,
     load_last_build,
     plan_build,
     save_last_build,
+    unreadable_sources,
 )
 from lakehouse.dbt_runner import run_dbt
 from lakehouse.session import get_spark
@@ -88,32 +93,46 @@ def existing_tables(spark: SparkSession, schemas: set[str]) -> set[str]:
     return {f"{schema}.{name}" for schema in schemas for name in stored_tables(spark, schema)}
 
 
-def plan_incremental_build(spark: SparkSession, settings: Settings) -> tuple[BuildPlan, dict]:
-    """This run's selection (see build_state) and the Bronze versions it will read."""
-    versions = bronze_versions(spark, settings)
-    last = load_last_build(settings)
-    schemas = {name.split(".", 1)[0] for name in last.relations()} if last else set()
-    plan = plan_build(versions, last, existing_tables(spark, schemas))
-    if last is not None and not plan.everything and modified_nodes(settings, last) == []:
-        plan = plan.without_unit_tests()
-    return plan, versions
+def source_freshness(settings: Settings) -> Path | None:
+    """Run `dbt source freshness` (the newest load time of every Bronze table); the
+    ``sources.json`` it wrote, or None when it wrote none. A stale source makes dbt report an
+    error but still write its results: staleness is reported, it does not stop the run."""
+    written = settings.dbt_target_dir / SOURCES_FILE
+    written.unlink(missing_ok=True)  # an older run's results must not pass for this one's
+    run_dbt("source", ["freshness"], settings, ensure_bronze=False)
+    return written if written.is_file() else None
 
 
-def modified_nodes(settings: Settings, last: LastBuild) -> list[str] | None:
-    """The nodes dbt finds changed against the last build's manifest (None if it cannot say)."""
+def listed_changes(settings: Settings, last: LastBuild) -> Changes | None:
+    """The sources and nodes dbt finds changed against the last build (None if it cannot say)."""
     listed = run_dbt(
         "ls",
         # dbt prints the listed names even with --quiet; the caller only needs the result.
+        # No indirect selection: a test of a fresher source is not changed code.
         [
-            *("--select", "state:modified", "--state", str(last.state_dir)),
-            *("--output", "name", "--log-level", "none"),
+            *("--select", CHANGES, "--state", str(last.state_dir)),
+            *("--indirect-selection", "empty"),
+            *("--output", "json", "--output-keys", "unique_id", "--log-level", "none"),
         ],
         settings,
         ensure_bronze=False,
     )
     if not listed.success or not isinstance(listed.result.result, list):
         return None
-    return [str(name) for name in listed.result.result]
+    return Changes.of_listed(json.loads(line)["unique_id"] for line in listed.result.result)
+
+
+def plan_incremental_build(spark: SparkSession, settings: Settings) -> BuildPlan:
+    """This run's selection (see build_state), from `dbt source freshness` and dbt's state
+    comparison with the last successful build."""
+    freshness = source_freshness(settings)
+    if freshness is None:
+        return BuildPlan([], "dbt source freshness wrote no results: building everything")
+    last = load_last_build(settings)
+    schemas = {name.split(".", 1)[0] for name in last.relations()} if last else set()
+    existing = existing_tables(spark, schemas)
+    changes = listed_changes(settings, last) if last else None
+    return plan_build(last, existing, unreadable_sources(freshness), changes)
 
 
 def run_pipeline(
@@ -134,23 +153,25 @@ def run_pipeline(
     say(f"ingesting {settings.landing} → {settings.bronze}")
     ensure_bronze_tables(spark, settings)
     ingested = ingest_entities(spark, settings, ENTITIES, progress=say)
-    versions: dict | None = None
     scope = None
-    if not dbt_args:
+    planned = not dbt_args
+    if planned:
+        say("checking what changed since the last build (dbt source freshness, state) …")
         if build_all:
-            # No change check: everything is built anyway.
+            # Freshness still runs: its results are what the next run compares with.
+            freshness = source_freshness(settings)
             plan = BuildPlan([], "--all: building everything")
-            versions = bronze_versions(spark, settings)
         else:
-            plan, versions = plan_incremental_build(spark, settings)
+            plan = plan_incremental_build(spark, settings)
+            freshness = settings.dbt_target_dir / SOURCES_FILE
         scope = plan.reason
         say(f"dbt: {scope}")
         dbt_args = plan.dbt_args
     say("building Silver and Gold with dbt (seeds, models, tests) …")
     # The Bronze tables were ensured before ingesting, above.
     outcome = run_dbt("build", dbt_args, settings, ensure_bronze=False)
-    if versions is not None and outcome.success:
-        save_last_build(settings, versions)
+    if planned and outcome.success and freshness is not None and freshness.is_file():
+        save_last_build(settings)
     return RunOutcome(
         ingested,
         build_report(outcome.result.result),

@@ -1,24 +1,29 @@
-"""The summary `lakehouse run` prints: rows per layer, quarantined rows by reason, what the
-build did, where to look next."""
+"""The summary `lakehouse run` prints: the rows of every table the run wrote, quarantined rows
+by reason, what the build did, where to look next.
+
+Only the tables this run wrote are counted: the Bronze tables its ingest appended to and the
+tables dbt's build wrote (its run results, also in ``run_results.json``). The others are
+unchanged since an earlier run's summary counted them, and counting every table of a grown
+warehouse would cost a Spark job per table on every run.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TypeVar
 
 from pyspark.sql import SparkSession
 
 from lakehouse.build_report import describe
-from lakehouse.count_cache import CountCache, cached
 from lakehouse.pipeline import RunOutcome
 from lakehouse.result_format import render_table
 from lakehouse.settings import Settings
 
-LAYERS = ("bronze", "silver", "gold")
 QUARANTINE_SUFFIX = "_rejected"
-SUMMARY_COUNTS_FILE = "summary-counts.json"
+LAYERS = ("bronze", "silver", "gold")  # the order the summary lists tables in
 
 # Each count in the summary is a small Spark query whose time goes mostly to the driver
 # (planning, Delta snapshot, metastore). Four at once on two cores, on a 30-day build (warm,
@@ -36,72 +41,55 @@ def concurrently(work: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return list(pool.map(work, items))
 
 
-def table_locations(spark: SparkSession, schema: str) -> dict[str, str]:
-    """The schema's tables by name, with their locations; like ``stored_tables``, without views
-    and temporary views. From the catalog alone: `show table extended` opens no Delta table."""
-    if not spark.catalog.databaseExists(schema):
-        return {}
-    found = {}
-    for row in spark.sql(f"show table extended in {schema} like '*'").collect():
-        details = dict(
-            line.split(": ", 1) for line in (row.information or "").splitlines() if ": " in line
-        )
-        if not row.isTemporary and details.get("Type") != "VIEW":
-            found[row.tableName] = details.get("Location", "")
-    return dict(sorted(found.items()))
+@dataclass(frozen=True)
+class WrittenTable:
+    name: str
+    # Bronze tables are read by path: the catalog's `bronze.*` entries are dbt's, and a build
+    # that failed early may not have registered them.
+    path: str | None = None
 
 
-def table_counts(
-    spark: SparkSession, cache: CountCache | None = None
-) -> list[tuple[str, str, int]]:
-    """Rows of every table of every layer; with a ``cache``, counted again only where a table's
-    Delta version moved (see count_cache)."""
-    tables = [
-        (schema, name, location)
-        for schema in LAYERS
-        for name, location in table_locations(spark, schema).items()
+def written_tables(settings: Settings, outcome: RunOutcome) -> list[WrittenTable]:
+    """Every table the run wrote: Bronze tables its ingest appended to, then dbt's."""
+    bronze = [
+        WrittenTable(f"bronze.{result.entity}", settings.bronze_table_path(result.entity))
+        for result in outcome.ingest
+        if result.rows_loaded
     ]
 
-    def count(indexes: list[int]) -> list[int]:
-        return concurrently(
-            lambda i: spark.table(f"{tables[i][0]}.{tables[i][1]}").count(), indexes
-        )
+    def layer_first(name: str) -> tuple[int, str]:
+        schema = name.split(".", 1)[0]
+        return (LAYERS.index(schema) if schema in LAYERS else len(LAYERS), name)
 
-    counts = cached(cache, "rows", [location for _, _, location in tables], count)
-    return [(schema, name, int(n)) for (schema, name, _), n in zip(tables, counts, strict=True)]
+    built = sorted(set(outcome.build.written), key=layer_first)
+    return bronze + [WrittenTable(name) for name in built]
 
 
-def quarantine_counts(
-    spark: SparkSession, cache: CountCache | None = None
-) -> list[tuple[str, str, int]]:
-    """Rows of each quarantine table by reject reason (cached like ``table_counts``)."""
-    tables = [
-        (name, location)
-        for name, location in table_locations(spark, "silver").items()
-        if name.endswith(QUARANTINE_SUFFIX)
-    ]
+def table_counts(spark: SparkSession, tables: list[WrittenTable]) -> list[int]:
+    """Rows of each table, four at a time."""
 
-    def by_reason(index: int) -> list[list]:
-        name = tables[index][0]
-        columns = {column.name for column in spark.catalog.listColumns(f"silver.{name}")}
+    def count(table: WrittenTable) -> int:
+        if table.path is not None:
+            return spark.read.format("delta").load(table.path).count()
+        return spark.table(table.name).count()
+
+    return concurrently(count, tables)
+
+
+def quarantine_counts(spark: SparkSession, names: Iterable[str]) -> list[tuple[str, str, int]]:
+    """Rows of each quarantine table among ``names`` by reject reason."""
+    tables = [name for name in names if name.endswith(QUARANTINE_SUFFIX)]
+
+    def by_reason(name: str) -> list[tuple[str, str, int]]:
+        columns = {column.name for column in spark.catalog.listColumns(name)}
         if "reject_reason" not in columns:
             return []
         grouped = spark.sql(
-            f"select reject_reason, count(*) as n from silver.{name} group by 1 order by 1"
+            f"select reject_reason, count(*) as n from {name} group by 1 order by 1"
         ).collect()
-        return [[row.reject_reason, row.n] for row in grouped]
+        return [(name, row.reject_reason, int(row.n)) for row in grouped]
 
-    per_table = cached(
-        cache,
-        "rejects",
-        [location for _, location in tables],
-        lambda indexes: concurrently(by_reason, indexes),
-    )
-    return [
-        (name, reason, int(n))
-        for (name, _), rows in zip(tables, per_table, strict=True)
-        for reason, n in rows
-    ]
+    return [row for rows in concurrently(by_reason, tables) for row in rows]
 
 
 def print_summary(spark: SparkSession, settings: Settings, outcome: RunOutcome) -> None:
@@ -114,18 +102,25 @@ def print_summary(spark: SparkSession, settings: Settings, outcome: RunOutcome) 
         f" ({len(quarantined_files)} files quarantined)",
         file=out,
     )
-    # Counts of tables whose Delta version has not moved since the last summary are reused.
-    print("counting rows per layer and quarantined rows by reason …", file=sys.stderr, flush=True)
-    counts = CountCache(settings.home / "state" / SUMMARY_COUNTS_FILE)
-    print("\nrows per layer:", file=out)
-    print(
-        render_table(
-            ["schema", "table", "rows"],
-            [(s, t, f"{n:,}") for s, t, n in table_counts(spark, counts)],
-        ),
-        file=out,
-    )
-    rejects = quarantine_counts(spark, counts)
+    tables = written_tables(settings, outcome)
+    if tables:
+        print(
+            f"counting the rows of the {len(tables)} tables this run wrote …",
+            file=sys.stderr,
+            flush=True,
+        )
+        counts = table_counts(spark, tables)
+        print("\nrows of the tables this run wrote:", file=out)
+        print(
+            render_table(
+                ["table", "rows"],
+                [(table.name, f"{n:,}") for table, n in zip(tables, counts, strict=True)],
+            ),
+            file=out,
+        )
+    else:
+        print("\nno table was written: every table is as the last run left it", file=out)
+    rejects = quarantine_counts(spark, (table.name for table in tables))
     if rejects:
         print("\nquarantined rows by reason:", file=out)
         print(

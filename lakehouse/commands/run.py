@@ -16,10 +16,12 @@ Run the whole pipeline in this process on one SparkSession:
   1. if the landing zone has no CSV files, generate sample data into it;
   2. ingest newly landed files into Bronze (exactly once);
   3. `dbt build`: seeds, Silver staging/quarantine/history/dimensions, Gold fact and marts,
-     with every data test as a quality gate. After the first successful build, only what
-     changed is rebuilt: the Bronze tables with new data and everything downstream of them,
-     and any model, seed or test whose code changed (dbt's state:modified), with their tests;
-  4. print rows per layer, quarantined rows by reason, test results and where to look next.
+     with every data test as a quality gate. After the first successful build, dbt rebuilds
+     only what changed: `source_status:fresher+ state:modified+` against that build's
+     artifacts (the Bronze tables loaded since, by `dbt source freshness`, and the nodes whose
+     code changed, each with everything downstream and their tests);
+  4. print the rows of the tables this run wrote, quarantined rows by reason, test results
+     and where to look next.
 
 Arguments after `--` go to dbt build as they are (no change detection), e.g.
 `lakehouse run -- --select +fct_order_items`."""

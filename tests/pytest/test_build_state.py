@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from lakehouse.build_state import (
+    Changes,
     LastBuild,
     load_last_build,
     plan_build,
     save_last_build,
     state_dir,
+    unreadable_sources,
 )
 from lakehouse.settings import Settings
 
@@ -39,47 +41,84 @@ MANIFEST = {
 EXISTING = {"gold.fct_order_items", "silver.fx_rates"}
 
 
-def last_build(folder: Path, **versions: int) -> LastBuild:
+SELECTION = "source_status:fresher+ state:modified+"
+
+
+def last_build(folder: Path) -> LastBuild:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "manifest.json").write_text(json.dumps(MANIFEST))
-    return LastBuild(versions, folder)
+    return LastBuild(folder)
 
 
 def test_the_first_run_builds_everything() -> None:
-    plan = plan_build({"order_items": 3}, None, EXISTING)
+    plan = plan_build(None, EXISTING, [], None)
     assert plan.everything and plan.dbt_args == []
     assert "no earlier successful build" in plan.reason
 
 
-def test_new_bronze_data_selects_its_downstream_and_changed_code(tmp_path: Path) -> None:
-    last = last_build(tmp_path, order_items=3, products=2, brands=1)
-    plan = plan_build({"order_items": 5, "products": 2, "brands": 2}, last, EXISTING)
+def test_new_bronze_data_selects_what_dbt_finds_fresher_and_modified(tmp_path: Path) -> None:
+    changes = Changes(sources=["bronze.brands", "bronze.order_items"], nodes=[])
+    plan = plan_build(last_build(tmp_path), EXISTING, [], changes)
     assert plan.dbt_args == [
-        "--select",
-        "source:bronze.brands+ source:bronze.order_items+ state:modified+",
-        "--state",
-        str(tmp_path),
+        *("--select", SELECTION, "--state", str(tmp_path)),
+        *("--exclude", "test_type:unit"),
     ]
-    assert "brands, order_items" in plan.reason
+    assert plan.reason.startswith("new Bronze data in bronze.brands, bronze.order_items")
+    assert "no code changed (unit tests skipped)" in plan.reason
 
 
-def test_nothing_new_selects_changed_code_only(tmp_path: Path) -> None:
-    last = last_build(tmp_path, order_items=3)
-    plan = plan_build({"order_items": 3}, last, EXISTING)
-    assert plan.dbt_args[:2] == ["--select", "state:modified+"]
+def test_changed_code_keeps_the_unit_tests_and_names_the_nodes(tmp_path: Path) -> None:
+    changes = Changes(sources=[], nodes=["dim_brands", "stg_brands"])
+    plan = plan_build(last_build(tmp_path), EXISTING, [], changes)
+    assert plan.dbt_args == ["--select", SELECTION, "--state", str(tmp_path)]
+    assert plan.reason.startswith("no new Bronze data; changed code in dim_brands, stg_brands")
+
+
+def test_nothing_new_says_so(tmp_path: Path) -> None:
+    plan = plan_build(last_build(tmp_path), EXISTING, [], Changes([], []))
     assert plan.reason.startswith("no new Bronze data")
+    assert plan.reason.endswith("nothing to build")
 
 
-def test_a_bronze_table_the_last_build_never_saw_counts_as_new(tmp_path: Path) -> None:
-    plan = plan_build({"order_items": 0}, last_build(tmp_path), EXISTING)
-    assert "source:bronze.order_items+" in plan.dbt_args[1]
+def test_a_source_without_a_load_time_is_selected_explicitly(tmp_path: Path) -> None:
+    plan = plan_build(last_build(tmp_path), EXISTING, ["bronze.customers"], Changes([], []))
+    assert plan.dbt_args[1] == f"{SELECTION} source:bronze.customers+"
+    assert plan.reason.startswith("new Bronze data in bronze.customers")
+
+
+def test_when_dbt_cannot_list_the_changes_unit_tests_still_run(tmp_path: Path) -> None:
+    plan = plan_build(last_build(tmp_path), EXISTING, [], None)
+    assert "test_type:unit" not in plan.dbt_args
+    assert plan.dbt_args[:2] == ["--select", SELECTION]
 
 
 def test_a_missing_warehouse_table_rebuilds_everything(tmp_path: Path) -> None:
-    last = last_build(tmp_path, order_items=3)
-    plan = plan_build({"order_items": 3}, last, {"gold.fct_order_items"})
+    plan = plan_build(last_build(tmp_path), {"gold.fct_order_items"}, [], Changes([], []))
     assert plan.everything
     assert "silver.fx_rates" in plan.reason
+
+
+def test_listed_unique_ids_split_into_sources_and_nodes() -> None:
+    changes = Changes.of_listed(
+        [
+            "source.lakehouse.bronze.order_items",
+            "model.lakehouse.dim_brands",
+            "test.lakehouse.not_null_dim_brands_brand_id.5a1b",
+        ]
+    )
+    assert changes.sources == ["bronze.order_items"]
+    assert changes.nodes == ["dim_brands", "not_null_dim_brands_brand_id.5a1b"]
+
+
+def test_freshness_runtime_errors_name_the_unreadable_sources(tmp_path: Path) -> None:
+    sources = tmp_path / "sources.json"
+    results = [
+        {"unique_id": "source.lakehouse.bronze.order_items", "status": "pass"},
+        {"unique_id": "source.lakehouse.bronze.customers", "status": "runtime error"},
+        {"unique_id": "source.lakehouse.bronze.brands", "status": "error"},  # stale, readable
+    ]
+    sources.write_text(json.dumps({"results": results}))
+    assert unreadable_sources(sources) == ["bronze.customers"]
 
 
 @pytest.fixture
@@ -87,25 +126,20 @@ def settings(tmp_path: Path) -> Settings:
     return replace(Settings.from_env({}), home=tmp_path / "home", project_dir=tmp_path)
 
 
-def test_the_saved_state_round_trips_and_a_broken_one_is_ignored(settings: Settings) -> None:
+def test_the_saved_state_needs_both_artifacts(settings: Settings) -> None:
     # Where `lakehouse` builds leave dbt's artifacts: the state folder's dbt/target.
     target = settings.dbt_target_dir
     target.mkdir(parents=True)
     (target / "manifest.json").write_text(json.dumps(MANIFEST))
+    (target / "sources.json").write_text(json.dumps({"results": []}))
     assert load_last_build(settings) is None
 
-    save_last_build(settings, {"order_items": 4, "brands": 1})
+    save_last_build(settings)
     loaded = load_last_build(settings)
     assert loaded is not None
-    assert dict(loaded.bronze_versions) == {"order_items": 4, "brands": 1}
     assert loaded.relations() == EXISTING
+    assert (loaded.state_dir / "sources.json").read_text() == '{"results": []}'
 
-    (state_dir(settings) / "bronze_versions.json").write_text("{not json")
+    # A save cut short before the freshness results were copied is no state at all.
+    (state_dir(settings) / "sources.json").unlink()
     assert load_last_build(settings) is None
-
-
-def test_without_unit_tests_keeps_the_selection_and_says_why(tmp_path: Path) -> None:
-    plan = plan_build({"order_items": 4}, last_build(tmp_path, order_items=3), EXISTING)
-    lean = plan.without_unit_tests()
-    assert lean.dbt_args == [*plan.dbt_args, "--exclude", "test_type:unit"]
-    assert lean.reason.endswith("(no code changed: unit tests skipped)")

@@ -10,7 +10,7 @@ from pyspark.sql import SparkSession
 
 from lakehouse import cli
 from lakehouse.commands import build
-from lakehouse.summary import table_counts
+from lakehouse.pipeline import existing_tables
 
 
 def subcommands() -> list[str]:
@@ -109,13 +109,16 @@ def test_build_hands_every_argument_to_dbt_in_order(monkeypatch: pytest.MonkeyPa
     assert seen == [["build", *args]]
 
 
-def test_the_run_summary_counts_tables_not_temporary_views(spark: SparkSession) -> None:
+def test_the_warehouse_check_lists_tables_not_temporary_views(spark: SparkSession) -> None:
     # dbt leaves `<model>__dbt_tmp` temporary views in the session after an incremental run;
-    # Spark lists them under every schema, and counting one by schema name fails.
+    # Spark lists them under every schema, where they would pass for stored tables.
     spark.sql("create schema if not exists gold")
+    spark.sql("create table if not exists gold.summary_probe (id int) using delta")
     spark.sql("create or replace temporary view summary_probe__dbt_tmp as select 1 as id")
     try:
-        names = [name for _schema, name, _rows in table_counts(spark)]
+        names = existing_tables(spark, {"gold"})
     finally:
         spark.catalog.dropTempView("summary_probe__dbt_tmp")
-    assert "summary_probe__dbt_tmp" not in names
+        spark.sql("drop table gold.summary_probe")
+    assert "gold.summary_probe" in names
+    assert "gold.summary_probe__dbt_tmp" not in names

@@ -1,6 +1,7 @@
 """Gold on the shared scenario (conftest.py): the fact's totals recomputed independently from
 Bronze; the incremental build equals a full refresh; a build with nothing new writes no data
-files; `lakehouse run` with nothing new rebuilds nothing."""
+files; `lakehouse run` with nothing new rebuilds nothing, and dbt selects exactly the branches
+of new Bronze data and of changed code."""
 
 from __future__ import annotations
 
@@ -13,9 +14,14 @@ from conftest import Scenario, assert_dbt_ok, built_tables, delta_version, lakeh
 from gold_rules import latest_lines
 from pyspark.sql import SparkSession
 
-from lakehouse.build_state import bronze_versions, load_last_build, save_last_build
+from lakehouse.build_state import load_last_build, save_last_build
 from lakehouse.dbt_runner import run_dbt
-from lakehouse.pipeline import SampleSize, run_pipeline
+from lakehouse.pipeline import (
+    SampleSize,
+    plan_incremental_build,
+    run_pipeline,
+    source_freshness,
+)
 
 MERGED_TABLES = (
     "silver.stg_ecommerce__order_items",
@@ -134,17 +140,18 @@ def test_a_lakehouse_run_with_nothing_new_rebuilds_nothing(
     spark: SparkSession,
     grown_scenario: Scenario,
 ) -> None:
-    """`lakehouse run` after a whole build of the same Bronze and code: the change detection
-    (build_state) selects no node, so no table gets a new Delta version."""
+    """`lakehouse run` after a whole build of the same Bronze and code: dbt's selection
+    (source_status:fresher+ state:modified+) is empty, so no table gets a new Delta version."""
     settings = grown_scenario.settings
     # The grown scenario ended with a whole-project build of this Bronze: remember it as
-    # `lakehouse run` does after a successful build (its manifest where `lakehouse` builds
-    # leave dbt's artifacts).
-    settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
+    # `lakehouse run` does after a successful build (its manifest and the source freshness
+    # where `lakehouse` builds leave dbt's artifacts).
+    with lakehouse_environment():
+        assert source_freshness(settings) is not None
     shutil.copyfile(
         grown_scenario.target / "manifest.json", settings.dbt_target_dir / "manifest.json"
     )
-    save_last_build(settings, bronze_versions(spark, settings))
+    save_last_build(settings)
     tables = built_tables(grown_scenario.target)
     before = {table: delta_version(spark, table) for table in tables}
     messages: list[str] = []
@@ -152,6 +159,66 @@ def test_a_lakehouse_run_with_nothing_new_rebuilds_nothing(
         outcome = run_pipeline(settings, SampleSize(), [], messages.append)
     assert outcome.exit_code == 0, outcome
     assert outcome.build_scope and outcome.build_scope.startswith("no new Bronze data"), messages
+    assert outcome.build_scope.endswith("nothing to build"), outcome.build_scope
     assert sum(outcome.build.counts.values()) == 0, outcome.build.counts
+    assert outcome.build.written == []
     assert {table: delta_version(spark, table) for table in tables} == before
-    assert load_last_build(settings).bronze_versions == bronze_versions(spark, settings)
+    assert load_last_build(settings) is not None  # saved again by the successful run
+
+
+def descendants(manifest: dict, roots: set[str]) -> set[str]:
+    """The roots and everything downstream of them, from the manifest's own child map."""
+    found, pending = set(), list(roots)
+    while pending:
+        node = pending.pop()
+        if node not in found:
+            found.add(node)
+            pending.extend(manifest["child_map"].get(node, []))
+    return found
+
+
+def test_dbt_selects_new_bronze_data_and_changed_code_with_what_depends_on_them(
+    spark: SparkSession,
+    grown_scenario: Scenario,
+) -> None:
+    """The selection a `lakehouse run` hands dbt, against a last build that read order lines
+    loaded before the current ones and knew another version of stg_ecommerce__brands: exactly
+    those two branches, nothing else (run after the test above, which saved the last build)."""
+    settings = grown_scenario.settings
+    last = load_last_build(settings)
+    assert last is not None
+    order_items = "source.lakehouse.bronze.order_items"
+    changed_model = "model.lakehouse.stg_ecommerce__brands"
+    sources_file = last.state_dir / "sources.json"
+    sources = json.loads(sources_file.read_text())
+    for result in sources["results"]:
+        if result["unique_id"] == order_items:
+            result["max_loaded_at"] = "2000" + result["max_loaded_at"][4:]
+    sources_file.write_text(json.dumps(sources))
+    manifest_file = last.state_dir / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    # dbt compares a model's code, not its checksum.
+    manifest["nodes"][changed_model]["raw_code"] += "\n-- an older version"
+    manifest_file.write_text(json.dumps(manifest))
+
+    with lakehouse_environment():
+        plan = plan_incremental_build(spark, settings)
+        listed = run_dbt(
+            "ls",
+            [
+                *plan.dbt_args,
+                *("--resource-type", "model", "--output", "json"),
+                *("--output-keys", "unique_id", "--log-level", "none"),
+            ],
+            settings,
+        )
+    assert plan.reason.startswith(
+        "new Bronze data in bronze.order_items; changed code in stg_ecommerce__brands"
+    ), plan.reason
+    assert_dbt_ok(listed)
+    selected = {json.loads(line)["unique_id"] for line in listed.result.result}
+    models = {node for node in manifest["nodes"] if node.startswith("model.")}
+    expected = descendants(manifest, {order_items, changed_model}) & models
+    assert selected == expected
+    assert {"model.lakehouse.fct_order_items", changed_model} <= selected
+    assert "model.lakehouse.stg_ecommerce__customers" not in selected

@@ -192,3 +192,14 @@ def test_the_gates_ran_through_the_project_s_test_materialization(
         relation = rf"`?audit`?\.`?{gate}`?"
         assert re.search(rf"create or replace view {relation}", log), gate
         assert not re.search(rf"drop (view|table) if exists {relation}", log), gate
+
+
+def test_the_summary_counts_the_bronze_table_the_run_appended_to(
+    failed_run: tuple[int, str],
+) -> None:
+    _code, summary = failed_run
+    table = summary.split("rows of the tables this run wrote:", 1)[1].split("\n\n", 1)[0]
+    rows = [line.strip("| ").split(" | ") for line in table.splitlines() if "bronze." in line]
+    assert [[name.strip(), rows.strip()] for name, rows in rows] == [
+        ["bronze.order_items", str(len(LINES))]
+    ]
