@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
+import yaml
 from dbt.cli.main import dbtRunner
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -339,6 +340,19 @@ def test_every_source_table_has_freshness(manifest: Manifest) -> None:
     assert not offenders, offenders_message("source table without freshness", offenders)
 
 
+def test_source_freshness_settings_sit_under_config(manifest: Manifest) -> None:
+    """dbt >= 1.10 reads `loaded_at_field` and `freshness` under `config:`; the top-level
+    spelling is deprecated."""
+    offenders = []
+    for path in sorted((PROJECT_DIR / "models").rglob("*.yml")):
+        for source in (yaml.safe_load(path.read_text()) or {}).get("sources", []):
+            for entry in [source, *source.get("tables", [])]:
+                misplaced = {"loaded_at_field", "freshness"} & set(entry)
+                if misplaced:
+                    offenders.append(f"{path.name}: {entry['name']} {sorted(misplaced)}")
+    assert not offenders, offenders_message("freshness settings outside config:", offenders)
+
+
 # --- naming --------------------------------------------------------------------------------
 
 
@@ -381,3 +395,17 @@ def test_model_names_match_their_folders(manifest: Manifest) -> None:
         if (problem := naming_problem(node))
     ]
     assert not offenders, offenders_message("name does not match folder", offenders)
+
+
+def test_every_mart_has_an_enforced_contract_set_once_for_the_folder(manifest: Manifest) -> None:
+    marts = [node for node in models(manifest) if layer(node) == "marts"]
+    assert marts
+    unenforced = [node["name"] for node in marts if not node["config"]["contract"]["enforced"]]
+    assert not unenforced, offenders_message("marts with an enforced contract", unenforced)
+    # Set in dbt_project.yml for the folder, not repeated per model in the YAML files.
+    repeated = [
+        str(path.relative_to(PROJECT_DIR))
+        for path in sorted((PROJECT_DIR / "models").rglob("*.yml"))
+        if "contract:" in path.read_text()
+    ]
+    assert not repeated, offenders_message("contracts configured only in dbt_project.yml", repeated)
