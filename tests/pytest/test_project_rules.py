@@ -409,3 +409,23 @@ def test_every_mart_has_an_enforced_contract_set_once_for_the_folder(manifest: M
         if "contract:" in path.read_text()
     ]
     assert not repeated, offenders_message("contracts configured only in dbt_project.yml", repeated)
+
+
+def test_generic_tests_live_in_tests_generic_and_are_documented(manifest: Manifest) -> None:
+    generic = [
+        macro
+        for macro in manifest["macros"].values()
+        if macro["package_name"] == "lakehouse" and macro["name"].startswith("test_")
+    ]
+    assert generic
+    offenders = []
+    for macro in sorted(generic, key=lambda item: item["name"]):
+        if not macro["original_file_path"].startswith("tests/generic/"):
+            offenders.append(f"{macro['name']}: in {macro['original_file_path']}")
+        signature = re.search(r"\{%-?\s*test\s+\w+\((.*?)\)\s*-?%\}", macro["macro_sql"], re.S)
+        assert signature, macro["name"]
+        declared = [arg.split("=")[0].strip() for arg in signature.group(1).split(",")]
+        described = [arg["name"] for arg in macro["arguments"] if arg["description"]]
+        if not macro["description"] or described != declared:
+            offenders.append(f"{macro['name']}: arguments {declared}, described {described}")
+    assert not offenders, offenders_message("documented generic tests in tests/generic", offenders)
