@@ -222,3 +222,21 @@ def test_dbt_selects_new_bronze_data_and_changed_code_with_what_depends_on_them(
     assert selected == expected
     assert {"model.lakehouse.fct_order_items", changed_model} <= selected
     assert "model.lakehouse.stg_ecommerce__customers" not in selected
+
+
+def test_a_table_missing_from_the_warehouse_makes_the_run_build_everything(
+    spark: SparkSession, grown_scenario: Scenario, dbt_output_args: list[str]
+) -> None:
+    """dbt's state comparison sees code and source freshness, not the warehouse: a dropped table
+    is caught by the run's own check (a dimension here, put back at the end)."""
+    settings = grown_scenario.settings
+    spark.sql("drop table gold.dim_currencies")
+    try:
+        with lakehouse_environment():
+            plan = plan_incremental_build(spark, settings)
+    finally:
+        with lakehouse_environment():
+            restored = run_dbt("run", ["--select", "dim_currencies", *dbt_output_args], settings)
+    assert_dbt_ok(restored)
+    assert plan.everything, plan
+    assert plan.reason == "the warehouse lacks gold.dim_currencies: building everything"
