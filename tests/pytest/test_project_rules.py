@@ -411,21 +411,39 @@ def test_every_mart_has_an_enforced_contract_set_once_for_the_folder(manifest: M
     assert not repeated, offenders_message("contracts configured only in dbt_project.yml", repeated)
 
 
+def declared_arguments(macro: dict[str, Any]) -> list[str]:
+    """The argument names of a macro's or generic test's own signature."""
+    if macro["name"].startswith("materialization_"):
+        return []
+    found = re.search(r"\{%-?\s*(?:macro|test)\s+\w+\((.*?)\)\s*-?%\}", macro["macro_sql"], re.S)
+    assert found, macro["name"]
+    return [arg.split("=")[0].strip() for arg in found.group(1).split(",") if arg.strip()]
+
+
+def undocumented(macro: dict[str, Any]) -> str | None:
+    described = [arg["name"] for arg in macro["arguments"] if arg["description"]]
+    if macro["description"] and described == declared_arguments(macro):
+        return None
+    return f"{macro['name']}: arguments {declared_arguments(macro)}, described {described}"
+
+
+def project_macros(manifest: Manifest) -> list[dict[str, Any]]:
+    found = [macro for macro in manifest["macros"].values() if macro["package_name"] == "lakehouse"]
+    return sorted(found, key=lambda macro: macro["name"])
+
+
 def test_generic_tests_live_in_tests_generic_and_are_documented(manifest: Manifest) -> None:
-    generic = [
-        macro
-        for macro in manifest["macros"].values()
-        if macro["package_name"] == "lakehouse" and macro["name"].startswith("test_")
-    ]
+    generic = [macro for macro in project_macros(manifest) if macro["name"].startswith("test_")]
     assert generic
-    offenders = []
-    for macro in sorted(generic, key=lambda item: item["name"]):
-        if not macro["original_file_path"].startswith("tests/generic/"):
-            offenders.append(f"{macro['name']}: in {macro['original_file_path']}")
-        signature = re.search(r"\{%-?\s*test\s+\w+\((.*?)\)\s*-?%\}", macro["macro_sql"], re.S)
-        assert signature, macro["name"]
-        declared = [arg.split("=")[0].strip() for arg in signature.group(1).split(",")]
-        described = [arg["name"] for arg in macro["arguments"] if arg["description"]]
-        if not macro["description"] or described != declared:
-            offenders.append(f"{macro['name']}: arguments {declared}, described {described}")
+    offenders = [
+        f"{macro['name']}: in {macro['original_file_path']}"
+        for macro in generic
+        if not macro["original_file_path"].startswith("tests/generic/")
+    ]
+    offenders += [problem for macro in generic if (problem := undocumented(macro))]
     assert not offenders, offenders_message("documented generic tests in tests/generic", offenders)
+
+
+def test_every_macro_is_documented_with_its_arguments(manifest: Manifest) -> None:
+    offenders = [problem for macro in project_macros(manifest) if (problem := undocumented(macro))]
+    assert not offenders, offenders_message("documented macros", offenders)
