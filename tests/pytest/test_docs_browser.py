@@ -1,6 +1,7 @@
 """The docs site in a real browser: `dbt docs serve` on a free loopback port, opened in headless
-Chromium (Debian's `chromium`, installed by scripts/setup.sh), must draw the lineage graph with
-every model, seed, snapshot and source of the project. Screenshots land in `test-output/`.
+Chromium (Debian's `chromium`, installed by scripts/setup-test.sh), must draw the lineage graph
+with every model, seed, snapshot, source and exposure of the project. Screenshots land in
+`test-output/`.
 
 The lineage comes from the manifest alone, so the site is generated without Spark
 (`dbt parse` + `dbt docs generate --no-compile --empty-catalog`); the catalog has its own test
@@ -212,21 +213,23 @@ def drawn_graph(
 
 
 def lineage_nodes(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The nodes the lineage graph must show: models, seeds, snapshots and sources."""
+    """The nodes the lineage graph must show: models, seeds, snapshots, sources and the
+    exposures (the marts' BI consumers) where the lineage ends."""
     nodes = {
         unique_id: node
         for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] in ("model", "seed", "snapshot")
         and node["config"].get("enabled", True)
     }
-    return {**nodes, **manifest["sources"]}
+    return {**nodes, **manifest["sources"], **manifest["exposures"]}
 
 
-def test_lineage_graph_shows_every_model_seed_snapshot_and_source(
+def test_lineage_graph_shows_every_model_seed_snapshot_source_and_exposure(
     manifest_and_site: tuple[dict[str, Any], Path], drawn_graph: dict[str, Any]
 ) -> None:
     manifest, _target = manifest_and_site
     expected = lineage_nodes(manifest)
+    assert "exposure.lakehouse.sales_overview_dashboard" in expected
     drawn = {node["id"]: node for node in drawn_graph["nodes"]}
     missing = sorted(set(expected) - set(drawn))
     assert not missing, f"not in the lineage graph: {missing}"
