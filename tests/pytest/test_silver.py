@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import yaml
 from conftest import Scenario
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
@@ -29,6 +30,7 @@ from lakehouse.settings import Settings
 STAGING = tuple(f"silver.stg_ecommerce__{entity}" for entity in ENTITIES)
 QUARANTINE = tuple(f"silver.stg_ecommerce__{entity}_rejected" for entity in ENTITIES)
 HISTORY = ("silver.int_products_scd2", "silver.int_customers_scd2")
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 DIMS = ("gold.dim_products", "gold.dim_customers", "gold.dim_date")
 
 
@@ -277,24 +279,33 @@ def calendar_disagreements(landing: Path) -> int:
     return wrong
 
 
-def test_dim_date_spans_orders_and_calendar_and_warns_on_wrong_attributes(
+def test_dim_date_spans_its_configured_range_and_warns_on_wrong_attributes(
     spark: SparkSession, built_scenario: Scenario
 ) -> None:
     outcome = built_scenario.outcome
     first, last, days = spark.sql(
         "select min(date), max(date), count(*) from gold.dim_date where date_id <> -1"
     ).first()
-    known = spark.sql(
+    bounds = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    assert (first.isoformat(), last.isoformat()) == (
+        bounds["date_spine_start"],
+        bounds["date_spine_end"],
+    )
+    assert days == (last - first).days + 1
+    # Every order and calendar-file date of the scenario has its day.
+    uncovered = scalar(
+        spark,
         """
-        select min(known), max(known) from (
+        select count(*) from (
             select order_date as known from silver.stg_ecommerce__order_items
             union all
             select calendar_date as known from silver.stg_ecommerce__date
-        )
-        """
-    ).first()
-    assert (first, last) == (known[0], known[1])
-    assert days == (last - first).days + 1
+        ) as known_dates
+        left anti join gold.dim_date on known_dates.known = dim_date.date
+        where known_dates.known is not null
+        """,
+    )
+    assert uncovered == 0
     week = scalar(spark, "select week from gold.dim_date where date = date'2024-12-30'")
     assert week == "Week1-2025"
 

@@ -1,47 +1,24 @@
 {#-
-    The calendar: one row per day from the earliest to the latest of all order dates and all
-    dates of the source calendar files, every attribute derived from the date itself (the
-    source calendar's own attributes are known to be wrong), plus an unknown member
-    (`date_id = -1`). Weeks are ISO weeks labelled with their ISO week-year
-    (2024-12-30 is `Week1-2025`).
+    The calendar: one row per day from var `date_spine_start` to var `date_spine_end`
+    (dbt_project.yml), every attribute derived from the date itself (the source calendar's own
+    attributes are known to be wrong), plus an unknown member (`date_id = -1`). Weeks are ISO
+    weeks labelled with their ISO week-year (2024-12-30 is `Week1-2025`). The range is fixed,
+    not taken from the data, so new orders never rebuild the calendar; an order outside it fails
+    the fact's `date_id` relationships test.
 -#}
 
 with
 
-order_items as (
-
-    select * from {{ ref('stg_ecommerce__order_items') }}
-
-),
-
-calendar as (
-
-    select * from {{ ref('stg_ecommerce__date') }}
-
-),
-
-known_dates as (
-
-    select order_date as known_date from order_items
-    union all
-    select calendar_date as known_date from calendar
-
-),
-
-bounds as (
-
-    select
-        min(known_date) as first_date,
-        max(known_date) as last_date
-    from known_dates
-
-),
-
 spine as (
 
-    select explode(sequence(first_date, last_date, interval 1 day)) as date_day
-    from bounds
-    where first_date is not null
+    select
+        explode(
+            sequence(
+                to_date('{{ var("date_spine_start") }}'),
+                to_date('{{ var("date_spine_end") }}'),
+                interval 1 day
+            )
+        ) as date_day
 
 ),
 
