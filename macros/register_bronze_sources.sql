@@ -13,10 +13,34 @@
     skips all this: the entries persist in the catalog, and checking them costs two statements.
 -#}
 {% macro register_bronze_sources() %}
-    {%- if execute and selection_reads_bronze() -%}
+    {#- Does the selection read Bronze? Yes with no selection, or when a selected node is a
+        Bronze source or reads one directly. -#}
+    {%- set reads = namespace(bronze=not selected_resources) -%}
+    {%- set prefix = 'source.' ~ project_name ~ '.bronze.' -%}
+    {%- for unique_id in selected_resources if not reads.bronze -%}
+        {%- set node = graph.nodes.get(unique_id) or {} -%}
+        {%- set parents = (node.get('depends_on') or {}).get('nodes') or [] -%}
+        {%- for candidate in [unique_id] + parents if candidate.startswith(prefix) -%}
+            {%- set reads.bronze = true -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- if execute and reads.bronze -%}
         {%- set root = var('bronze_root') | trim | replace('\\', '/') -%}
         {%- do run_query('create schema if not exists bronze') -%}
-        {%- set registered = bronze_catalog_entries() -%}
+        {#- What is registered now: lower-case name -> {location, type (EXTERNAL or MANAGED)},
+            in one statement. -#}
+        {%- set registered = {} -%}
+        {%- for row in run_query("show table extended in bronze like '*'").rows -%}
+            {%- set details = {'location': '', 'type': ''} -%}
+            {%- for line in (row['information'] or '').split('\n') -%}
+                {%- if line.startswith('Location:') -%}
+                    {%- do details.update({'location': line[9:] | trim}) -%}
+                {%- elif line.startswith('Type:') -%}
+                    {%- do details.update({'type': line[5:] | trim | upper}) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- do registered.update({row['tableName'] | lower: details}) -%}
+        {%- endfor -%}
         {%- for table_name, folder in var('bronze_tables').items() -%}
             {%- set location = root.rstrip('/') ~ '/' ~ folder -%}
             {%- set entry = registered.get(table_name | lower) -%}
@@ -42,20 +66,4 @@
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
-{% endmacro %}
-
-{#- True when a selected node is a Bronze source or reads one directly; true with no selection. -#}
-{% macro selection_reads_bronze() %}
-    {%- if not selected_resources -%}
-        {{ return(true) }}
-    {%- endif -%}
-    {%- set prefix = 'source.' ~ project_name ~ '.bronze.' -%}
-    {%- for unique_id in selected_resources -%}
-        {%- set node = graph.nodes.get(unique_id) or {} -%}
-        {%- set parents = (node.get('depends_on') or {}).get('nodes') or [] -%}
-        {%- for candidate in [unique_id] + parents if candidate.startswith(prefix) -%}
-            {{ return(true) }}
-        {%- endfor -%}
-    {%- endfor -%}
-    {{ return(false) }}
 {% endmacro %}

@@ -139,7 +139,7 @@ def test_catalog_reads_only_the_project_s_relations(docs: dict[str, Any]) -> Non
     # metastore entry kept its schema is not (its columns are checked by the tests above).
     assert described & needed, "no relation was described: the override did not run"
     # Schemas are listed by name patterns, not `like '*'` (which only the Bronze registration
-    # hook, `bronze_catalog_entries`, uses, for its own purpose).
+    # hook, `register_bronze_sources`, uses, for its own purpose).
     listings = re.findall(r"show table extended in (\w+) like '\*'", docs["log"])
     assert set(listings) <= {"bronze"}, listings
 

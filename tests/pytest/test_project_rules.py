@@ -447,3 +447,28 @@ def test_generic_tests_live_in_tests_generic_and_are_documented(manifest: Manife
 def test_every_macro_is_documented_with_its_arguments(manifest: Manifest) -> None:
     offenders = [problem for macro in project_macros(manifest) if (problem := undocumented(macro))]
     assert not offenders, offenders_message("documented macros", offenders)
+
+
+# Macros dbt itself calls: adapter dispatch and schema overrides, materializations, generic tests,
+# and the on-run-start hook.
+ENTRY_POINTS = ("generate_schema_name", "register_bronze_sources")
+
+
+def test_no_helper_macro_is_used_only_once(manifest: Manifest) -> None:
+    """A helper with a single use is inlined where it is used (a named CTE column or a comment
+    says what it does); a macro earns its name by being shared."""
+    sql = "\n".join(
+        path.read_text()
+        for folder in ("models", "macros", "tests", "materializations", "analyses", "snapshots")
+        for path in sorted((PROJECT_DIR / folder).rglob("*.sql"))
+    )
+    sql += (PROJECT_DIR / "dbt_project.yml").read_text()
+    offenders = []
+    for macro in project_macros(manifest):
+        name = macro["name"]
+        if name in ENTRY_POINTS or name.startswith(("test_", "materialization_", "spark__")):
+            continue
+        uses = len(re.findall(rf"\b{name}\(", sql)) - 1  # minus its own definition
+        if uses < 2:
+            offenders.append(f"{name}: used {uses} time(s)")
+    assert not offenders, offenders_message("helper macros used more than once", offenders)

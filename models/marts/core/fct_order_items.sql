@@ -88,7 +88,8 @@ final as (
         with_net.discount_amount,
         with_net.tax_amount,
         with_net.net_amount,
-        {{ inr_amount('with_net.net_amount', 'fx_rates.inr_rate') }} as net_amount_inr,
+        -- Rupees, rounded up to the whole rupee; null when the currency has no rate.
+        cast(ceil(with_net.net_amount * fx_rates.inr_rate) as decimal(20, 2)) as net_amount_inr,
         coalesce(products.product_key, '-1') as product_key,
         coalesce(customers.customer_key, '-1') as customer_key,
         with_net._ingested_at

@@ -32,7 +32,20 @@ cleaned as (
 
     select
         trim(customer_id) as customer_id,
-        {{ parse_phone('phone') }} as phone,
+        -- Digits only. The export writes numbers as floats: the fraction of `917280033536.0`
+        -- is dropped and scientific notation (`9.17280033536E11`) expanded; then every
+        -- non-digit (`+`, spaces, dashes) is removed. Missing -> `Not Available`.
+        coalesce(
+            nullif(
+                case
+                    when trim(phone) rlike '^[0-9]+([.][0-9]*)?[eE][+]?[0-9]+$'
+                        then cast(try_cast(trim(phone) as decimal(38, 0)) as string)
+                    else regexp_replace(regexp_replace(trim(phone), '[.]0*$', ''), '[^0-9]', '')
+                end,
+                ''
+            ),
+            'Not Available'
+        ) as phone,
         {{ clean_code('country_code') }} as country_code,
         {{ trim_to_null('country') }} as country,
         {{ trim_to_null('state') }} as state,  -- noqa: RF04

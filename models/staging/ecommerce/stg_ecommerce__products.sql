@@ -44,11 +44,18 @@ cleaned as (
         {{ trim_to_null('color') }} as color,
         {{ trim_to_null('size') }} as size,  -- noqa: RF04
         {{ trim_to_null('material') }} as source_material,
-        {{ parse_weight_grams('weight_grams') }} as weight_grams,
+        -- Grams, the unit stripped (`305g`, `305 g`, `305grams` -> 305).
+        try_cast(
+            regexp_replace(trim(weight_grams), '(?i) *(grams|gram|gr|g)$', '') as int
+        ) as weight_grams,
         {{ parse_decimal_comma('length_cm') }} as length_cm,
         {{ parse_decimal_comma('width_cm') }} as width_cm,
         {{ parse_decimal_comma('height_cm') }} as height_cm,
-        {{ parse_rating_count('rating_count') }} as rating_count,
+        -- Negative counts are sign errors (`-57` -> 57); missing -> 0; not an integer -> null.
+        case
+            when {{ trim_to_null('rating_count') }} is null then 0
+            else abs({{ parse_integer('rating_count') }})
+        end as rating_count,
         export_date,
         _rescued_data,
         _source_file,
