@@ -14,17 +14,18 @@
 -#}
 {% macro register_bronze_sources() %}
     {#- Does the selection read Bronze? Yes with no selection, or when a selected node is a
-        Bronze source or reads one directly. -#}
-    {%- set reads = namespace(bronze=not selected_resources) -%}
+        Bronze source or reads one directly. Only at execution: when dbt parses, `graph` is
+        empty (and `selected_resources` may still hold an earlier in-process invocation's). -#}
+    {%- set reads = namespace(bronze=execute and not selected_resources) -%}
     {%- set prefix = 'source.' ~ project_name ~ '.bronze.' -%}
-    {%- for unique_id in selected_resources if not reads.bronze -%}
+    {%- for unique_id in (selected_resources if execute else []) if not reads.bronze -%}
         {%- set node = graph.nodes.get(unique_id) or {} -%}
         {%- set parents = (node.get('depends_on') or {}).get('nodes') or [] -%}
         {%- for candidate in [unique_id] + parents if candidate.startswith(prefix) -%}
             {%- set reads.bronze = true -%}
         {%- endfor -%}
     {%- endfor -%}
-    {%- if execute and reads.bronze -%}
+    {%- if reads.bronze -%}
         {%- set root = var('bronze_root') | trim | replace('\\', '/') -%}
         {%- do run_query('create schema if not exists bronze') -%}
         {#- What is registered now: lower-case name -> {location, type (EXTERNAL or MANAGED)},
