@@ -15,13 +15,13 @@ the project's own ``.lakehouse/`` is never touched):
    of typical BI queries on Gold; a failed query is counted and the client reconnects;
 5. meanwhile, after ``--build-delay`` seconds of BI-only load, dbt builds run *through the
    server*, one after the other, until the load period ends: first
-   ``lakehouse build --target thrift <--first-build-args>`` (default
+   ``lakehouse build --target prod_thrift <--first-build-args>`` (default
    ``--select source:bronze.order_items+``: the new Bronze day's order lines through staging
    and quarantine, the fact and every mart that reads it, 11 models and 63 tests; the
    day's dimension exports stay in Bronze, so more order lines point to the unknown members,
    which warn; a whole-project build, 172 nodes, had done 18 of them after 170 s under this
    load on 2 cores), then
-   ``lakehouse build --target thrift <--build-args>`` (default
+   ``lakehouse build --target prod_thrift <--build-args>`` (default
    ``--select marts --full-refresh``: every Gold table replaced under the readers). The
    clients stop after ``--seconds``; a build still running then is waited for (no clients
    any more) and the report says how many of its seconds ran under load;

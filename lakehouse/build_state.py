@@ -102,6 +102,13 @@ def load_last_build(settings: Settings) -> LastBuild | None:
     return None
 
 
+def deferral_state(settings: Settings) -> Path | None:
+    """The folder whose manifest a dev or CI build defers to (`--defer --state`): the last
+    successful production build's, or None before the first."""
+    folder = state_dir(settings)
+    return folder if (folder / MANIFEST_FILE).is_file() else None
+
+
 def save_last_build(settings: Settings) -> None:
     """Keep this build's manifest and the source freshness it was planned from (both in the
     dbt target folder of `lakehouse` builds)."""

@@ -22,6 +22,8 @@ COMMANDS = (
     "generate",
     "ingest",
     "build",
+    "dev",
+    "ci",
     "sql",
     "setup_jars",
     "thrift",
@@ -30,7 +32,9 @@ COMMANDS = (
 
 # Commands that open the embedded metastore or write the state folder: one at a time per
 # state folder (see state_lock).
-LOCKED_COMMANDS = frozenset({"run", "ingest", "build", "sql"})
+LOCKED_COMMANDS = frozenset({"run", "ingest", "build", "dev", "ci", "sql"})
+# Commands that hand every argument after them to dbt, untouched and in order.
+DBT_COMMANDS = frozenset({"build", "dev", "ci"})
 
 EPILOG = """\
 exit codes: 0 success; 1 the work failed (a dbt test, a quarantined or changed file, a query
@@ -87,10 +91,11 @@ def takes_the_lock(args_list: Sequence[str]) -> bool:
 def dispatch(args_list: list[str]) -> int:
     """Parse the arguments and run the subcommand's handler."""
     parser = build_parser()
-    # `build` hands everything after it to dbt untouched and in order, including options dbt
-    # knows and we don't (argparse would reorder them); only `build --help` is ours.
-    if args_list[:1] == ["build"] and not set(args_list[1:]) & {"-h", "--help"}:
-        args = parser.parse_args(["build"])
+    # `build`, `dev` and `ci` hand everything after them to dbt untouched and in order,
+    # including options dbt knows and we don't (argparse would reorder them); only their
+    # `--help` is ours.
+    if args_list[:1] and args_list[0] in DBT_COMMANDS and not set(args_list[1:]) & {"-h", "--help"}:
+        args = parser.parse_args(args_list[:1])
         args.dbt_args = args_list[1:]
     else:
         args = parser.parse_args(args_list)

@@ -107,8 +107,9 @@ def ensure_metastore_free(settings: Settings) -> None:
     if is_alive(pid, THRIFT_SERVER_CLASS):
         raise MetastoreInUseError(
             f"the Thrift server (pid {pid}, {state.get('host')}:{state.get('port')}) owns the "
-            f"metastore {settings.metastore} (embedded Derby admits one process); use --target "
-            "thrift, or stop it with `lakehouse thrift stop`"
+            f"metastore {settings.metastore} (embedded Derby admits one process); build through it "
+            "(--target prod_thrift, or dev_thrift for `lakehouse dev`), or stop it with "
+            "`lakehouse thrift stop`"
         )
 
 

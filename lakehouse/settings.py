@@ -28,23 +28,29 @@ ENV_VARS: dict[str, str] = {
     "LAKEHOUSE_SHUFFLE_PARTITIONS": "`spark.sql.shuffle.partitions`; small suits 2 cores and small data. Default `4`.",
     "LAKEHOUSE_SPARK_UI": "`true` to start the Spark web UI (port 4040). Default `false`.",
     "LAKEHOUSE_DRIVER_HOST": "Address the Spark driver binds to and advertises; set a routable address when executors run on other machines. Default `127.0.0.1`.",
-    "LAKEHOUSE_THRIFT_HOST": "Address the Spark Thrift Server binds to and dbt's `thrift` target connects to. Default `127.0.0.1`.",
+    "LAKEHOUSE_THRIFT_HOST": "Address the Spark Thrift Server binds to and dbt's `_thrift` targets connect to. Default `127.0.0.1`.",
     "LAKEHOUSE_THRIFT_PORT": "Port of the Spark Thrift Server. Default `10000`.",
     "LAKEHOUSE_THRIFT_AUTH": "Thrift Server authentication: `none` (loopback use) or `password` (HiveServer2 CUSTOM: one user, password from `LAKEHOUSE_THRIFT_PASSWORD`). Default `none`.",
-    "LAKEHOUSE_THRIFT_USER": "User name dbt's `thrift` target connects as; with `password` authentication, the only user the server accepts. Default `lakehouse`.",
+    "LAKEHOUSE_THRIFT_USER": "User name dbt's `_thrift` targets connect as; with `password` authentication, the only user the server accepts. Default `lakehouse`.",
     "LAKEHOUSE_CLUSTER_PORT": "Port of the local Spark standalone master (`lakehouse cluster start`). Default `7077`.",
     "LAKEHOUSE_CLUSTER_UI_PORT": "Port of the standalone master's web UI, on loopback; `0` picks a free port. Default `8080`.",
     "LAKEHOUSE_CLUSTER_WORKER_MEMORY": "Memory the local standalone worker offers to executors, e.g. `1g`. Default `1g`.",
     "LAKEHOUSE_CLUSTER_WORKER_CORES": "Cores the local standalone worker offers to executors. Default `2`.",
-    "LAKEHOUSE_DBT_TARGET": "dbt target of `lakehouse build`/`run` and of a plain `dbt` command (profiles.yml): `local` (embedded Spark) or `thrift`. Default `local`.",
+    "LAKEHOUSE_DBT_TARGET": "dbt target of `lakehouse run`/`build`: `prod` (embedded Spark) or `prod_thrift` (through a Spark Thrift Server); `lakehouse dev` and `lakehouse ci` use the `dev`/`ci` target on the same connection. `--target` on the command line wins. Default `prod`.",
+    "LAKEHOUSE_DEV_NAME": "Your name in the schemas of the `dev` targets (`dbt_<name>_silver`, `dbt_<name>_gold`, `dbt_<name>_audit`): letters, digits and underscores. Default `$USER`.",
+    "LAKEHOUSE_CI_SCHEMA": "Schema prefix of the `ci` targets (`<prefix>_silver`, …); `lakehouse ci` sets a fresh `ci_<random>` for each run and drops its schemas at the end. Default `ci`.",
 }
 
 # Secrets: read only from the environment, never exported by ``Settings.as_env`` or printed.
 SECRET_ENV_VARS: dict[str, str] = {
-    "LAKEHOUSE_THRIFT_PASSWORD": "Password of `LAKEHOUSE_THRIFT_USER` when `LAKEHOUSE_THRIFT_AUTH=password`, for the server and for dbt's `thrift` target. No default.",
+    "LAKEHOUSE_THRIFT_PASSWORD": "Password of `LAKEHOUSE_THRIFT_USER` when `LAKEHOUSE_THRIFT_AUTH=password`, for the server and for dbt's `_thrift` targets. No default.",
 }
 
 THRIFT_AUTH_MODES = ("none", "password")
+# The production targets of profiles.yml; `dev` and `ci` (and `_thrift`) are the others.
+PROD_TARGETS = ("prod", "prod_thrift")
+# A schema name dbt may prefix a custom schema with (Spark keeps names lower-case).
+_SCHEMA_PART = re.compile(r"^[a-z][a-z0-9_]*$")
 
 _MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
 _MASTER = re.compile(
@@ -112,7 +118,19 @@ class Settings:
     cluster_worker_memory: str = "1g"
     cluster_worker_cores: int = 2
     settle_seconds: float = 3.0
-    dbt_target: str = "local"
+    dbt_target: str = "prod"
+    dev_name: str = ""
+    ci_schema: str = "ci"
+
+    def dev_schema_prefix(self) -> str:
+        """``dbt_<name>``: what the `dev` targets put before `_silver`, `_gold` and `_audit`."""
+        if not _SCHEMA_PART.match(self.dev_name):
+            raise SettingsError(
+                f"the dev schemas need a name: {self.dev_name!r} (LAKEHOUSE_DEV_NAME, else $USER) "
+                "is not letters, digits and underscores starting with a letter; set e.g. "
+                "LAKEHOUSE_DEV_NAME=alice"
+            )
+        return f"dbt_{self.dev_name}"
 
     @property
     def is_local_master(self) -> bool:
@@ -166,6 +184,8 @@ class Settings:
             "LAKEHOUSE_CLUSTER_WORKER_CORES": str(self.cluster_worker_cores),
             "LAKEHOUSE_SETTLE_SECONDS": f"{self.settle_seconds:g}",
             "LAKEHOUSE_DBT_TARGET": self.dbt_target,
+            "LAKEHOUSE_DEV_NAME": self.dev_name,
+            "LAKEHOUSE_CI_SCHEMA": self.ci_schema,
         }
 
     def with_landing(self, landing: str | Path | None) -> Settings:
@@ -223,9 +243,13 @@ class Settings:
             cluster_worker_memory=env.get("LAKEHOUSE_CLUSTER_WORKER_MEMORY") or "1g",
             cluster_worker_cores=_int(env, "LAKEHOUSE_CLUSTER_WORKER_CORES", 2, minimum=1),
             settle_seconds=_seconds(env, "LAKEHOUSE_SETTLE_SECONDS", 3.0),
-            dbt_target=(env.get("LAKEHOUSE_DBT_TARGET") or "local").strip(),
+            dbt_target=(env.get("LAKEHOUSE_DBT_TARGET") or "prod").strip(),
+            dev_name=(env.get("LAKEHOUSE_DEV_NAME") or env.get("USER") or "").strip().lower(),
+            ci_schema=(env.get("LAKEHOUSE_CI_SCHEMA") or "ci").strip().lower(),
         )
         settings.validate()
+        if env.get("LAKEHOUSE_DEV_NAME"):
+            settings.dev_schema_prefix()  # an explicit name is checked at once, by every command
         return settings
 
     def validate(self) -> None:
@@ -252,6 +276,17 @@ class Settings:
             )
         if not self.thrift_user.strip():
             raise SettingsError("LAKEHOUSE_THRIFT_USER must not be blank")
+        if not _SCHEMA_PART.match(self.ci_schema):
+            raise SettingsError(
+                f"LAKEHOUSE_CI_SCHEMA={self.ci_schema!r} is not a schema prefix; use letters, "
+                "digits and underscores starting with a letter, e.g. ci_pr_42"
+            )
+        if self.dbt_target not in PROD_TARGETS:
+            raise SettingsError(
+                f"LAKEHOUSE_DBT_TARGET={self.dbt_target!r} is not a production target; use prod "
+                "(embedded Spark) or prod_thrift (a Spark Thrift Server). Personal builds use "
+                "`lakehouse dev` (target dev), CI builds `lakehouse ci` (target ci)"
+            )
         if not _MEMORY.match(self.cluster_worker_memory):
             raise SettingsError(
                 f"LAKEHOUSE_CLUSTER_WORKER_MEMORY={self.cluster_worker_memory!r} is not a memory size; use e.g. 1g or 512m"

@@ -7,7 +7,9 @@
     When the Bronze root changes (LAKEHOUSE_BRONZE / var `bronze_root`), an entry that still
     points at the old folder is dropped and created again at the new one. Dropping an EXTERNAL
     table removes only its catalog entry, never its files; an entry that is not external (which
-    this macro never creates) is left alone and reported as an error instead.
+    this macro never creates) is left alone and reported as an error instead. Only production
+    moves an entry: Bronze is shared, so a dev or CI build whose root differs stops with an
+    error instead of re-pointing everybody's `bronze.*`.
 
     An invocation whose selection reads no Bronze table (an analyst's `dbt build -s <mart>`)
     skips all this: the entries persist in the catalog, and checking them costs two statements.
@@ -48,7 +50,14 @@
             {%- set in_place = entry is not none
                 and normalized_location(entry['location']) == normalized_location(location) -%}
             {%- if entry is not none and not in_place -%}
-                {%- if entry['type'] != 'EXTERNAL' -%}
+                {%- if target.name not in var('production_targets') -%}
+                    {%- do exceptions.raise_compiler_error(
+                        'bronze.' ~ table_name ~ ' is registered at ' ~ entry['location']
+                        ~ ', this build reads Bronze at ' ~ location ~ ': only production ('
+                        ~ var('production_targets') | join(', ') ~ ') moves the shared Bronze '
+                        ~ 'tables; set LAKEHOUSE_BRONZE to the registered root.'
+                    ) -%}
+                {%- elif entry['type'] != 'EXTERNAL' -%}
                     {%- do exceptions.raise_compiler_error(
                         'bronze.' ~ table_name ~ ' is a ' ~ entry['type'] ~ ' table at '
                         ~ entry['location'] ~ ', not the external table at ' ~ location

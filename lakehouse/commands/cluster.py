@@ -17,7 +17,7 @@ $LAKEHOUSE_HOME/cluster/. Point the Thrift server at it to run queries on real e
 
   lakehouse cluster start
   lakehouse thrift start --master spark://127.0.0.1:7077
-  lakehouse build --target thrift
+  lakehouse build --target prod_thrift
 
 For an existing cluster (standalone, YARN, Kubernetes) skip this command and set
 LAKEHOUSE_SPARK_MASTER (see docs/operations.md)."""

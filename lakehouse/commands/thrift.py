@@ -1,4 +1,4 @@
-"""`lakehouse thrift start|stop|status`: the Spark Thrift Server for dbt's `thrift` target."""
+"""`lakehouse thrift start|stop|status`: the Spark Thrift Server for dbt's `_thrift` targets."""
 
 from __future__ import annotations
 
@@ -14,17 +14,17 @@ from lakehouse.thrift.process import ProcessError, connect_host
 DESCRIPTION = """\
 Run a Spark Thrift Server (HiveServer2 protocol, HiveThriftServer2 from the pyspark wheel) on
 the lakehouse: the same Delta Lake, warehouse, metastore and jars as the embedded session, so
-`lakehouse build --target thrift`, beeline and BI tools work on the same tables. It listens on
+`lakehouse build --target prod_thrift`, beeline and BI tools work on the same tables. It listens on
 127.0.0.1 unless LAKEHOUSE_THRIFT_HOST (or --host) says otherwise. Pid, state and log live in
 $LAKEHOUSE_HOME/thrift/. While it runs, the server owns the embedded Derby metastore: builds on
-the `local` target against the same state folder must wait (or use --target thrift)."""
+the embedded `prod` target against the same state folder must wait (or use --target prod_thrift)."""
 
 EPILOG = """\
 examples:
   lakehouse thrift start                           # local[*] on 127.0.0.1:10000
   lakehouse thrift start --port 10001 --driver-memory 2g
   lakehouse thrift start --master spark://127.0.0.1:7077   # after `lakehouse cluster start`
-  lakehouse build --target thrift                  # dbt through the server
+  lakehouse build --target prod_thrift                  # dbt through the server
   lakehouse thrift status && lakehouse thrift stop
 
   # password mode: the secret only ever comes from the environment
@@ -40,7 +40,7 @@ stop 0 when nothing is left running; status 0 running, 1 stopped."""
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "thrift",
-        help="start, stop or inspect the Spark Thrift Server (dbt's `thrift` target)",
+        help="start, stop or inspect the Spark Thrift Server (dbt's `_thrift` targets)",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -179,7 +179,7 @@ def run_start(args: argparse.Namespace) -> int:
         return 0
     print(f"ready: {current.jdbc_url} (pid {current.pid}, master {current.master})")
     print(
-        "  dbt:     LAKEHOUSE_DBT_TARGET=thrift lakehouse build   (or: dbt build --target thrift)"
+        "  dbt:     LAKEHOUSE_DBT_TARGET=prod_thrift lakehouse build   (or: dbt build --target prod_thrift)"
     )
     print(f"  beeline: {_beeline_hint(current)}")
     return 0

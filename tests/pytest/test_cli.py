@@ -104,7 +104,7 @@ def test_build_hands_every_argument_to_dbt_in_order(monkeypatch: pytest.MonkeyPa
         return SimpleNamespace(exit_code=0, result=SimpleNamespace(exception=None))
 
     monkeypatch.setattr(build, "run_dbt", record)
-    args = ["--select", "+dim_currencies", "--target", "thrift", "--full-refresh"]
+    args = ["--select", "+dim_currencies", "--target", "prod_thrift", "--full-refresh"]
     assert cli.main(["build", *args]) == 0
     assert seen == [["build", *args]]
 

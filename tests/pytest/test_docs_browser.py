@@ -138,6 +138,7 @@ def manifest_and_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[st
     root = tmp_path_factory.mktemp("docs-browser")
     common = [
         *("--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)),
+        *("--target", "prod"),  # the docs of production's tables
         *("--target-path", str(root / "target"), "--log-path", str(root / "logs"), "--quiet"),
     ]
     parsed = dbtRunner().invoke(["parse", *common])

@@ -36,7 +36,7 @@ def test_local_profile_matches_the_session_factory(
         {"LAKEHOUSE_PROJECT_DIR": str(PROJECT), "LAKEHOUSE_HOME": str(tmp_path), **overrides}
     )
     env = {"HOME": str(Path.home()), **settings.as_env()}
-    output = render_output("local", env)
+    output = render_output("prod", env)
     assert output["method"] == "session"
     assert output["server_side_parameters"] == spark_conf(settings)
 
@@ -44,7 +44,7 @@ def test_local_profile_matches_the_session_factory(
 def test_default_profile_matches_defaults_when_run_from_the_project() -> None:
     """A bare `dbt debug` from the project folder (no LAKEHOUSE_* set) uses the same places."""
     settings = Settings.from_env({"LAKEHOUSE_PROJECT_DIR": str(PROJECT)})
-    output = render_output("local", {"HOME": str(Path.home())})
+    output = render_output("prod", {"HOME": str(Path.home())})
     params = output["server_side_parameters"]
     assert (PROJECT / params["spark.sql.warehouse.dir"]).resolve() == Path(settings.warehouse)
     assert params["spark.hadoop.javax.jdo.option.ConnectionURL"] == (
@@ -56,16 +56,16 @@ def test_default_profile_matches_defaults_when_run_from_the_project() -> None:
 
 def test_thrift_profile_reads_host_and_port_from_the_environment() -> None:
     output = render_output(
-        "thrift", {"LAKEHOUSE_THRIFT_HOST": "10.1.2.3", "LAKEHOUSE_THRIFT_PORT": "10123"}
+        "prod_thrift", {"LAKEHOUSE_THRIFT_HOST": "10.1.2.3", "LAKEHOUSE_THRIFT_PORT": "10123"}
     )
     assert output["method"] == "thrift"
     assert (output["host"], output["port"]) == ("10.1.2.3", 10123)
-    defaults = render_output("thrift", {})
+    defaults = render_output("prod_thrift", {})
     assert (defaults["host"], defaults["port"]) == ("127.0.0.1", 10000)
 
 
 def test_thrift_profile_sends_no_password_by_default() -> None:
-    output = render_output("thrift", {})
+    output = render_output("prod_thrift", {})
     assert output["auth"] == "NONE"
     assert output["password"] is None
     assert output["user"] == "lakehouse"
@@ -77,12 +77,32 @@ def test_thrift_profile_password_mode_reads_the_secret_from_the_environment() ->
         "LAKEHOUSE_THRIFT_USER": "analyst",
         "LAKEHOUSE_THRIFT_PASSWORD": "12345",  # stays text, not a number
     }
-    output = render_output("thrift", env)
+    output = render_output("prod_thrift", env)
     assert (output["auth"], output["user"], output["password"]) == ("CUSTOM", "analyst", "12345")
     profile_text = (PROJECT / "profiles.yml").read_text()
     assert "LAKEHOUSE_THRIFT_PASSWORD', '" not in profile_text  # no default secret
 
 
 def test_thrift_profile_reaches_a_server_bound_to_all_interfaces_on_loopback() -> None:
-    output = render_output("thrift", {"LAKEHOUSE_THRIFT_HOST": "0.0.0.0"})
+    output = render_output("prod_thrift", {"LAKEHOUSE_THRIFT_HOST": "0.0.0.0"})
     assert output["host"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("connection", ["", "_thrift"])
+def test_dev_and_ci_targets_differ_from_production_only_in_their_schema(connection: str) -> None:
+    """`dev` and `ci` reach the same Spark as `prod` (on each connection); only the schema,
+    the prefix macro `generate_schema_name` puts before `_silver`, `_gold` and `_audit`,
+    differs. A plain `dbt` command builds `dev`."""
+    env = {"HOME": str(Path.home()), "LAKEHOUSE_DEV_NAME": "Alice", "LAKEHOUSE_CI_SCHEMA": "ci_42"}
+    prod, dev, ci = (render_output(f"{name}{connection}", env) for name in ("prod", "dev", "ci"))
+    assert (dev["schema"], ci["schema"]) == ("dbt_alice", "ci_42")
+    for output in (dev, ci):
+        assert {key: value for key, value in output.items() if key != "schema"} == {
+            key: value for key, value in prod.items() if key != "schema"
+        }
+    # Without a name, $USER is used.
+    assert (
+        render_output(f"dev{connection}", {"HOME": str(Path.home()), "USER": "bob"})["schema"]
+        == "dbt_bob"
+    )
+    assert yaml.safe_load((PROJECT / "profiles.yml").read_text())["lakehouse"]["target"] == "dev"

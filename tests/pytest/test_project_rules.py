@@ -29,6 +29,8 @@ UNMODELLED_SOURCES = {
 
 QUARANTINE_FOLDER = "quarantine"
 QUARANTINE_SUFFIX = "_rejected"
+BASE_FOLDER = "base"
+BASE_PREFIX = "base_"
 PRIMARY_KEY_TESTS = {"unique", "not_null"}
 COMBINATION_TEST = "unique_combination_of_columns"
 
@@ -41,6 +43,8 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
     result = dbtRunner().invoke(
         [
             "parse",
+            "--target",
+            "prod",
             "--project-dir",
             str(PROJECT_DIR),
             "--profiles-dir",
@@ -77,6 +81,10 @@ def layer(node: dict[str, Any]) -> str:
 
 def is_quarantine(node: dict[str, Any]) -> bool:
     return QUARANTINE_FOLDER in model_path(node).parts[:-1]
+
+
+def is_base(node: dict[str, Any]) -> bool:
+    return BASE_FOLDER in model_path(node).parts[:-1]
 
 
 def offenders_message(rule: str, offenders: list[str]) -> str:
@@ -146,10 +154,13 @@ def test_every_model_has_blocking_primary_key_tests(manifest: Manifest) -> None:
     with_key = combined | {
         model for (model, _column), names in column_tests.items() if names >= PRIMARY_KEY_TESTS
     }
+    # A base model is a view of its source's rows plus computed columns: its key is the Bronze
+    # row's identity (_source_file, _source_row), which ingestion guarantees (tests/pytest/
+    # test_ingestion.py); a test here would scan all of Bronze on every build.
     offenders = [
         f"{node['name']} ({node['original_file_path']})"
         for node in models(manifest)
-        if node["unique_id"] not in with_key
+        if node["unique_id"] not in with_key and not is_base(node)
     ]
     assert not offenders, offenders_message(
         "no blocking primary-key test (unique + not_null on a column, or "
@@ -165,66 +176,84 @@ def source_parents(node: dict[str, Any]) -> list[str]:
     return [parent for parent in node["depends_on"]["nodes"] if parent.startswith("source.")]
 
 
-def test_only_staging_models_read_sources(manifest: Manifest) -> None:
+def test_only_base_models_read_sources(manifest: Manifest) -> None:
     offenders = [
         f"{node['name']} ({node['original_file_path']}) reads {', '.join(source_parents(node))}"
         for node in models(manifest)
-        if source_parents(node) and layer(node) != "staging"
+        if source_parents(node) and not is_base(node)
     ]
-    assert not offenders, offenders_message("source read outside models/staging", offenders)
+    assert not offenders, offenders_message(
+        f"source read outside models/staging/<source system>/{BASE_FOLDER}", offenders
+    )
 
 
-def test_each_staging_model_reads_exactly_one_source(manifest: Manifest) -> None:
+def test_each_base_model_reads_exactly_one_source(manifest: Manifest) -> None:
     offenders = [
         f"{node['name']} reads {len(source_parents(node))} sources: {source_parents(node)}"
         for node in models(manifest)
-        if layer(node) == "staging" and len(source_parents(node)) != 1
+        if is_base(node) and len(source_parents(node)) != 1
     ]
-    assert not offenders, offenders_message("staging model not 1:1 with a source", offenders)
+    assert not offenders, offenders_message("base model not 1:1 with a source", offenders)
 
 
-def test_each_source_table_is_read_by_one_staging_model(manifest: Manifest) -> None:
-    """One staging model per source table; its quarantine twin `<model>_rejected` (in
-    `quarantine/`) reads the same table to keep the rows staging cannot repair."""
+def test_no_source_fans_out(manifest: Manifest) -> None:
+    """Each source table is read by exactly one model, its base model; staging and quarantine
+    both read that (dbt-project-evaluator's "source fanout")."""
     nodes = manifest["nodes"]
     offenders = []
     for source_id in sorted(manifest["sources"]):
         readers = [
-            nodes[child]
+            nodes[child]["name"]
             for child in manifest["child_map"].get(source_id, [])
             if child.startswith("model.")
         ]
-        staging = [node["name"] for node in readers if not is_quarantine(node)]
-        twins = {f"{name}{QUARANTINE_SUFFIX}" for name in staging}
-        strays = [node["name"] for node in readers if is_quarantine(node)]
-        strays = [name for name in strays if name not in twins]
         if not readers and source_id in UNMODELLED_SOURCES:
             continue
-        if len(staging) != 1 or strays:
-            offenders.append(
-                f"{source_id}: read by staging {staging or 'no model'}"
-                + (f", by quarantine models without a staging twin {strays}" if strays else "")
-            )
+        if len(readers) != 1:
+            offenders.append(f"{source_id}: read by {readers or 'no model'}")
     stale = [
         source_id
         for source_id in UNMODELLED_SOURCES
         if source_id not in manifest["sources"] or manifest["child_map"].get(source_id)
     ]
     offenders += [f"{source_id}: listed in UNMODELLED_SOURCES but read" for source_id in stale]
-    assert not offenders, offenders_message(
-        "source table not read by exactly one staging model (and its quarantine twin)", offenders
-    )
+    assert not offenders, offenders_message("source table not read by exactly one model", offenders)
 
 
-def test_staging_depends_only_on_sources_and_seeds(manifest: Manifest) -> None:
+def model_parents(node: dict[str, Any]) -> list[str]:
+    return [parent for parent in node["depends_on"]["nodes"] if parent.startswith("model.")]
+
+
+def test_staging_and_its_quarantine_read_one_base_model_and_seeds(manifest: Manifest) -> None:
+    """`stg_<system>__<entity>` and `stg_<system>__<entity>_rejected` read the entity's base
+    model (and seeds), nothing else: the reject reason is computed once, in the base model."""
+    nodes = manifest["nodes"]
+    offenders = []
+    for node in models(manifest):
+        if layer(node) != "staging" or is_base(node):
+            continue
+        entity = node["name"].removeprefix("stg_").removesuffix(QUARANTINE_SUFFIX)
+        expected = [f"{BASE_PREFIX}{entity}"]
+        parents = [nodes[parent]["name"] for parent in model_parents(node)]
+        others = [
+            parent
+            for parent in node["depends_on"]["nodes"]
+            if not parent.startswith(("model.", "seed."))
+        ]
+        if parents != expected or others:
+            offenders.append(f"{node['name']} reads {parents + others}, expected {expected}")
+    assert not offenders, offenders_message("staging model not on its base model", offenders)
+
+
+def test_base_models_depend_only_on_their_source_and_seeds(manifest: Manifest) -> None:
     offenders = [
         f"{node['name']} depends on {parent}"
         for node in models(manifest)
-        if layer(node) == "staging"
+        if is_base(node)
         for parent in node["depends_on"]["nodes"]
         if not parent.startswith(("source.", "seed."))
     ]
-    assert not offenders, offenders_message("staging model reads another model", offenders)
+    assert not offenders, offenders_message("base model reads another model", offenders)
 
 
 def test_no_model_reads_a_later_layer(manifest: Manifest) -> None:
@@ -364,6 +393,11 @@ def naming_problem(node: dict[str, Any]) -> str | None:
     if folders[0] == "staging":
         if len(folders) < 2:
             return "staging models live in models/staging/<source system>/"
+        if is_base(node):
+            prefix = f"{BASE_PREFIX}{folders[1]}__"
+            return None if name.startswith(prefix) else f"base models are named {prefix}<entity>"
+        if name.startswith(BASE_PREFIX):
+            return f"base models live in models/staging/{folders[1]}/{BASE_FOLDER}/"
         prefix = f"stg_{folders[1]}__"
         if not name.startswith(prefix):
             return f"staging model in models/staging/{folders[1]}/ must be named {prefix}<entity>"
@@ -450,8 +484,8 @@ def test_every_macro_is_documented_with_its_arguments(manifest: Manifest) -> Non
 
 
 # Macros dbt itself calls: adapter dispatch and schema overrides, materializations, generic tests,
-# and the on-run-start hook.
-ENTRY_POINTS = ("generate_schema_name", "register_bronze_sources")
+# the on-run-start hook; and operations run with `dbt run-operation`.
+ENTRY_POINTS = ("generate_schema_name", "register_bronze_sources", "drop_environment_schemas")
 
 
 def test_no_helper_macro_is_used_only_once(manifest: Manifest) -> None:

@@ -68,6 +68,10 @@ def test_landing_option_overrides_environment(tmp_path: Path) -> None:
         ("LAKEHOUSE_SHUFFLE_PARTITIONS", "0", "at least 1"),
         ("LAKEHOUSE_SPARK_UI", "maybe", "not a boolean"),
         ("LAKEHOUSE_LANDING", "s3a://bucket/landing", "must be a local folder"),
+        ("LAKEHOUSE_DBT_TARGET", "local", "not a production target"),
+        ("LAKEHOUSE_DBT_TARGET", "dev", "not a production target"),
+        ("LAKEHOUSE_DEV_NAME", "jean-luc", "LAKEHOUSE_DEV_NAME=alice"),
+        ("LAKEHOUSE_CI_SCHEMA", "ci-42", "not a schema prefix"),
     ],
 )
 def test_invalid_values_fail_fast_naming_the_variable(
@@ -90,3 +94,12 @@ def test_the_configuration_doc_documents_every_variable() -> None:
     assert documented >= set(ENV_VARS), (
         f"missing from docs/configuration.md: {set(ENV_VARS) - documented}"
     )
+
+
+def test_dev_schemas_are_named_after_the_developer() -> None:
+    assert settings_for(LAKEHOUSE_DEV_NAME="Alice").dev_schema_prefix() == "dbt_alice"
+    assert settings_for(USER="bob").dev_schema_prefix() == "dbt_bob"
+    # No name at all fails when a dev build needs one, not before.
+    nameless = settings_for(USER="")
+    with pytest.raises(SettingsError, match="LAKEHOUSE_DEV_NAME"):
+        nameless.dev_schema_prefix()

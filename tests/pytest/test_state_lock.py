@@ -123,10 +123,10 @@ def test_each_state_folder_keeps_its_own_dbt_artifacts_and_logs(
         settings = Settings.from_env(
             {"LAKEHOUSE_PROJECT_DIR": str(PROJECT_DIR), "LAKEHOUSE_HOME": str(tmp_path / name)}
         )
-        dbt_runner.run_dbt("build", ["--target", "thrift"], settings)
+        dbt_runner.run_dbt("build", ["--target", "prod_thrift"], settings)
     for name, args in zip(("one", "two"), invoked, strict=True):
         assert args[args.index("--target-path") + 1] == str(tmp_path / name / "dbt" / "target")
         assert args[args.index("--log-path") + 1] == str(tmp_path / name / "dbt" / "logs")
     # Given explicitly, the caller's paths win.
-    dbt_runner.run_dbt("build", ["--target", "thrift", "--target-path", "elsewhere"], settings)
+    dbt_runner.run_dbt("build", ["--target", "prod_thrift", "--target-path", "elsewhere"], settings)
     assert invoked[-1].count("--target-path") == 1

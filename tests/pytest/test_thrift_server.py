@@ -2,7 +2,7 @@
 
 Nothing here touches the shared test SparkSession. A reference run, in a process of its own,
 generates a small landing zone, ingests it into Bronze (as the ingestion application would)
-and builds the whole project on the `local` target; meanwhile a server with its own state
+and builds the whole project on the embedded `prod` target; meanwhile a server with its own state
 folder (Derby metastore, warehouse) and a free port builds the whole project on the `thrift`
 target from the same Bronze paths. Every relation dbt builds (seeds, models, snapshots) must
 then hold the same row count and the same sum of every numeric column on both sides. Servers
@@ -172,7 +172,7 @@ def is_loopback(address: str) -> bool:
 
 # The `local` side, in a process of its own on its own state folder (so neither the shared test
 # session nor the order of the tests matters): ingest the landing zone into Bronze as a Spark
-# application of its own, signal that Bronze is ready, build the whole project on the `local`
+# application of its own, signal that Bronze is ready, build the whole project on the embedded
 # target, then fingerprint every relation the build made.
 LOCAL_REFERENCE = r"""
 import json, sys
@@ -191,7 +191,7 @@ if cli.main(["ingest", "--allow-quarantined"]) != 0:
     sys.exit("ingest failed")
 (out / "bronze-ready").touch()
 settings = Settings.from_env()
-dbt_args = ["--target", "local", "--target-path", str(out / "target"), "--log-path", str(out / "logs")]
+dbt_args = ["--target", "prod", "--target-path", str(out / "target"), "--log-path", str(out / "logs")]
 if not run_dbt("build", dbt_args, settings).success:
     sys.exit("the local build failed")
 spark = get_spark(settings)
@@ -215,7 +215,7 @@ for name in names:
 
 @dataclass
 class Reference:
-    """Sample data, its Bronze tables and the `local` build's fingerprints (one run per session,
+    """Sample data, its Bronze tables and the embedded build's fingerprints (one run per session,
     shared by the password-mode and cluster tests; started early, collected when needed)."""
 
     root: Path
@@ -329,11 +329,11 @@ def same(left: Any, right: Any) -> bool:
 def build_through_thrift(
     srv: Server, out: Path, dbt_args: list[str] | None = None
 ) -> subprocess.Popen[str]:
-    """`lakehouse build` on the thrift target (the whole project unless ``dbt_args`` select
+    """`lakehouse build` on the `prod_thrift` target (the whole project unless ``dbt_args`` select
     less), artifacts under ``out``; started in the background (collect it with ``finish``)."""
     env = {
         **srv.env,
-        "LAKEHOUSE_DBT_TARGET": "thrift",
+        "LAKEHOUSE_DBT_TARGET": "prod_thrift",
         # The server runs several statements at once; dbt waits on latency more than on CPU.
         "LAKEHOUSE_DBT_THREADS": "4",
     }
@@ -435,7 +435,7 @@ def open_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.mark.slow
 class TestWholeProjectThroughThrift:
-    """The whole project through a password-mode server, against the `local` reference run
+    """The whole project through a password-mode server, against the embedded reference run
     (slow: two builds of every node; `make test-slow`)."""
 
     def test_the_whole_project_builds_with_the_local_results(
@@ -567,10 +567,10 @@ class TestDefaultServer:
         assert not server.state_file(other).exists()
 
     def test_a_local_build_on_its_state_folder_is_refused_clearly(self, open_srv: Server) -> None:
-        result = lakehouse(["build"], {**open_srv.env, "LAKEHOUSE_DBT_TARGET": "local"})
+        result = lakehouse(["build"], {**open_srv.env, "LAKEHOUSE_DBT_TARGET": "prod"})
         assert result.returncode == 2, output(result)
         assert "owns the metastore" in result.stderr
-        assert "--target thrift" in result.stderr
+        assert "--target prod_thrift" in result.stderr
         assert "lakehouse thrift stop" in result.stderr
         # Ingestion opens the same session: refused the same way, at once.
         landing = open_srv.settings.home / "landing-probe"

@@ -237,7 +237,7 @@ def test_the_metastore_guard_names_the_server_and_the_way_out(tmp_path: Path) ->
         with pytest.raises(MetastoreInUseError) as error:
             ensure_metastore_free(settings)
         message = str(error.value)
-        assert "--target thrift" in message
+        assert "--target prod_thrift" in message
         assert "lakehouse thrift stop" in message
         assert str(process.pid) in message
         # Another state folder (another metastore) is not affected.

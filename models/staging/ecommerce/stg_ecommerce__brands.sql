@@ -8,7 +8,7 @@ with
 
 brands as (
 
-    select * from {{ source('bronze', 'brands') }}
+    select * from {{ ref('base_ecommerce__brands') }}
 
 ),
 
@@ -37,7 +37,7 @@ cleaned as (
         _batch_id,
         _ingested_at
     from brands
-    where {{ ecommerce_reject_reason('brands') }} is null
+    where reject_reason is null
 
 ),
 

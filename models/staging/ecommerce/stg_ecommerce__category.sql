@@ -8,7 +8,7 @@ with
 
 category as (
 
-    select * from {{ source('bronze', 'category') }}
+    select * from {{ ref('base_ecommerce__category') }}
 
 ),
 
@@ -30,7 +30,7 @@ cleaned as (
         _batch_id,
         _ingested_at
     from category
-    where {{ ecommerce_reject_reason('category') }} is null
+    where reject_reason is null
 
 ),
 

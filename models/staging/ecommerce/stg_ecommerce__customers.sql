@@ -8,7 +8,7 @@ with
 
 customers as (
 
-    select * from {{ source('bronze', 'customers') }}
+    select * from {{ ref('base_ecommerce__customers') }}
 
 ),
 
@@ -56,7 +56,7 @@ cleaned as (
         _batch_id,
         _ingested_at
     from pictures
-    where {{ ecommerce_reject_reason('customers') }} is null
+    where reject_reason is null
 
 ),
 

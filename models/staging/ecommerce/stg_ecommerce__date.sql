@@ -9,7 +9,7 @@ with
 
 calendar as (
 
-    select * from {{ source('bronze', 'date') }}
+    select * from {{ ref('base_ecommerce__date') }}
 
 ),
 
@@ -34,7 +34,7 @@ cleaned as (
         _batch_id,
         _ingested_at
     from calendar
-    where {{ ecommerce_reject_reason('date') }} is null
+    where reject_reason is null
 
 ),
 

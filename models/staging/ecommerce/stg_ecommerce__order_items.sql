@@ -22,17 +22,11 @@ order_items as (
         -- A day's batch is one Bronze file of one row group, which Spark reads as one task:
         -- spread its lines over the cores before the parsing below (about 0.1 ms a line).
         select /*+ repartition({{ var('incremental_source_partitions') }}) */ *
-        from {{ source('bronze', 'order_items') }}
+        from {{ ref('base_ecommerce__order_items') }}
         where {{ newer_than_processed('_batch_id', 'string') }}
     {%- else %}
-        select * from {{ source('bronze', 'order_items') }}
+        select * from {{ ref('base_ecommerce__order_items') }}
     {%- endif %}
-
-),
-
-quantity_words as (
-
-    select * from {{ ref('quantity_words') }}
 
 ),
 
@@ -57,19 +51,6 @@ stored_lines as (
 
 ),
 
-classified as (
-
-    select
-        order_items.*,
-        quantity_words.quantity_value as quantity_word_value,
-        {{ ecommerce_reject_reason('order_items', 'quantity_words.quantity_value') }}
-            as reject_reason
-    from order_items
-    left outer join quantity_words
-        on {{ quantity_word_key('order_items.quantity') }} = quantity_words.quantity_word
-
-),
-
 cleaned as (
 
     select
@@ -91,7 +72,7 @@ cleaned as (
         _source_row,
         _batch_id,
         _ingested_at
-    from classified
+    from order_items
     where reject_reason is null
 
 ),

@@ -8,7 +8,7 @@ with
 
 products as (
 
-    select * from {{ source('bronze', 'products') }}
+    select * from {{ ref('base_ecommerce__products') }}
 
 ),
 
@@ -63,7 +63,7 @@ cleaned as (
         _batch_id,
         _ingested_at
     from pictures
-    where {{ ecommerce_reject_reason('products') }} is null
+    where reject_reason is null
 
 ),
 

@@ -1,22 +1,13 @@
 {#-
     Quarantine of bronze.brands: every row that cannot be repaired, with one `reject_reason`
-    (see macro `ecommerce_reject_reason`), its values exactly as landed and its lineage.
+    (from `base_ecommerce__brands`), its values exactly as landed and its lineage.
 -#}
 
 with
 
 brands as (
 
-    select * from {{ source('bronze', 'brands') }}
-
-),
-
-classified as (
-
-    select
-        *,
-        {{ ecommerce_reject_reason('brands') }} as reject_reason
-    from brands
+    select * from {{ ref('base_ecommerce__brands') }}
 
 ),
 
@@ -33,7 +24,7 @@ final as (
         _source_row,
         _batch_id,
         _ingested_at
-    from classified
+    from brands
     where reject_reason is not null
 
 )

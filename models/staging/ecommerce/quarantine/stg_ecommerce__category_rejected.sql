@@ -1,22 +1,13 @@
 {#-
     Quarantine of bronze.category: every row that cannot be repaired, with one `reject_reason`
-    (see macro `ecommerce_reject_reason`), its values exactly as landed and its lineage.
+    (from `base_ecommerce__category`), its values exactly as landed and its lineage.
 -#}
 
 with
 
 category as (
 
-    select * from {{ source('bronze', 'category') }}
-
-),
-
-classified as (
-
-    select
-        *,
-        {{ ecommerce_reject_reason('category') }} as reject_reason
-    from category
+    select * from {{ ref('base_ecommerce__category') }}
 
 ),
 
@@ -32,7 +23,7 @@ final as (
         _source_row,
         _batch_id,
         _ingested_at
-    from classified
+    from category
     where reject_reason is not null
 
 )

@@ -1,22 +1,13 @@
 {#-
     Quarantine of bronze.customers: every row that cannot be repaired, with one `reject_reason`
-    (see macro `ecommerce_reject_reason`), its values exactly as landed and its lineage.
+    (from `base_ecommerce__customers`), its values exactly as landed and its lineage.
 -#}
 
 with
 
 customers as (
 
-    select * from {{ source('bronze', 'customers') }}
-
-),
-
-classified as (
-
-    select
-        *,
-        {{ ecommerce_reject_reason('customers') }} as reject_reason
-    from customers
+    select * from {{ ref('base_ecommerce__customers') }}
 
 ),
 
@@ -35,7 +26,7 @@ final as (
         _source_row,
         _batch_id,
         _ingested_at
-    from classified
+    from customers
     where reject_reason is not null
 
 )

@@ -1,22 +1,13 @@
 {#-
     Quarantine of bronze.date: every row that cannot be repaired, with one `reject_reason`
-    (see macro `ecommerce_reject_reason`), its values exactly as landed and its lineage.
+    (from `base_ecommerce__date`), its values exactly as landed and its lineage.
 -#}
 
 with
 
 calendar as (
 
-    select * from {{ source('bronze', 'date') }}
-
-),
-
-classified as (
-
-    select
-        *,
-        {{ ecommerce_reject_reason('date') }} as reject_reason
-    from calendar
+    select * from {{ ref('base_ecommerce__date') }}
 
 ),
 
@@ -35,7 +26,7 @@ final as (
         _source_row,
         _batch_id,
         _ingested_at
-    from classified
+    from calendar
     where reject_reason is not null
 
 )

@@ -1,22 +1,13 @@
 {#-
     Quarantine of bronze.products: every row that cannot be repaired, with one `reject_reason`
-    (see macro `ecommerce_reject_reason`), its values exactly as landed and its lineage.
+    (from `base_ecommerce__products`), its values exactly as landed and its lineage.
 -#}
 
 with
 
 products as (
 
-    select * from {{ source('bronze', 'products') }}
-
-),
-
-classified as (
-
-    select
-        *,
-        {{ ecommerce_reject_reason('products') }} as reject_reason
-    from products
+    select * from {{ ref('base_ecommerce__products') }}
 
 ),
 
@@ -42,7 +33,7 @@ final as (
         _source_row,
         _batch_id,
         _ingested_at
-    from classified
+    from products
     where reject_reason is not null
 
 )
