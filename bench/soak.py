@@ -32,7 +32,12 @@ end, and every day's numbers to `bench/results/soak-<date>.json`. The exit code 
 check failed on any day (memory growth is reported, not failed: this machine is shared and a
 neighbour's load moves the numbers), 2 for invalid arguments.
 
+A soak cut short (a reboot, the end of a working session) continues with `--resume RECORD`: the
+same state folder, seed and size; what the script itself landed (re-sent and bad files) and the
+recomputation are rebuilt from the landing zone, and a day stopped half-way is finished first.
+
     .venv/bin/python bench/soak.py --days 60                      # the soak: ~1-3 min a day
+    .venv/bin/python bench/soak.py --days 60 --resume bench/results/soak-<date>.json
     .venv/bin/python bench/soak.py --days 4 --orders-per-day 100  # a smoke run: every event once
 """
 
@@ -81,6 +86,10 @@ BAD_EVERY, BAD_ON = 10, 4
 FLAT_TOLERANCE = 0.15
 EARLY_DAYS = range(5, 16)  # days 5-15: past the first builds' warm-up
 LATE_DAY_COUNT = 10
+
+# Names of the files the script lands itself, beside the generator's order files.
+RESENT_MARK = "_resent-day"
+BAD_SUFFIXES = ("_gzipped.csv", "_unknown-header.csv")
 
 # The checks of each day, in the order they are printed.
 CHECKS = ("exit", "invariant", "manifest", "fact", "files")
@@ -155,7 +164,9 @@ def resend(landing: Landing, loaded: list[dict[str, Any]], rng: random.Random, d
     """Copy one already loaded order file verbatim under a new name, beside it."""
     entry = rng.choice(loaded)
     source = landing.folder / entry["path"]
-    target = source.with_name(f"{source.stem}_resent-day{day:02d}.csv")
+    target = source.with_name(f"{source.stem}{RESENT_MARK}{day:02d}.csv")
+    if target.exists():  # landed before a resumed soak stopped; counted by restore_landing
+        return target
     write_atomically(target, source.read_bytes())
     landing.resent_rows += entry["rows"]
     landing.resent_quarantined += entry["quarantined"]
@@ -168,14 +179,36 @@ def land_bad_files(landing: Landing, today: Path) -> list[str]:
     mix-up, not random noise)."""
     stem = today.stem
     bad = {
-        today.with_name(f"{stem}_gzipped.csv"): gzip.compress(today.read_bytes(), mtime=0),
-        today.with_name(f"{stem}_unknown-header.csv"): b"sku,price\n1,2\n",
+        today.with_name(f"{stem}{BAD_SUFFIXES[0]}"): gzip.compress(today.read_bytes(), mtime=0),
+        today.with_name(f"{stem}{BAD_SUFFIXES[1]}"): b"sku,price\n1,2\n",
     }
+    if all(path.exists() for path in bad):  # landed before a resumed soak stopped
+        return [path.name for path in bad]
     for path, data in bad.items():
         write_atomically(path, data)
     names = [path.name for path in bad]
     landing.bad_files += names
     return names
+
+
+def restore_landing(landing: Landing, recomputation: Recomputation) -> int:
+    """What a resumed soak knows from its landing zone alone: the re-sent and bad files it
+    landed (and what Silver must make of them) and the fact's lines so far. Returns how many
+    days of orders the generator has landed."""
+    orders = order_files(landing.manifest())
+    by_stem = {Path(entry["path"]).stem: entry for entry in orders}
+    folder = (landing.folder / orders[0]["path"]).parent
+    for entry in orders:
+        recomputation.add(landing.folder / entry["path"])
+    for path in sorted(folder.glob(f"*{RESENT_MARK}*.csv")):
+        source = by_stem[path.stem.split(RESENT_MARK)[0]]
+        landing.resent_rows += source["rows"]
+        landing.resent_quarantined += source["quarantined"]
+        recomputation.add(path)
+    landing.bad_files = sorted(
+        path.name for suffix in BAD_SUFFIXES for path in folder.glob(f"*{suffix}")
+    )
+    return len(orders)
 
 
 # --- the independent recomputation of the fact ------------------------------------------------
@@ -369,13 +402,22 @@ def events_of(day: int) -> list[str]:
 
 
 def land_day(
-    day: int, landing: Landing, env: dict[str, str], args: argparse.Namespace, logs: Path
+    day: int,
+    landing: Landing,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    logs: Path,
+    generated: bool = False,
 ) -> tuple[list[str], float, list[Path]]:
     """Land day ``day``; return its events, the generator's seconds and the new files whose
-    rows belong in the fact."""
+    rows belong in the fact. ``generated``: a resumed soak stopped after the generator had
+    landed this day; the rest of the day's landing is done (or found done) again."""
     events = events_of(day)
     log = logs / f"day-{day:02d}-generate.log"
-    if day == 0:
+    if generated:
+        loaded = order_files(landing.manifest())[:-1]
+        seconds = 0.0
+    elif day == 0:
         options = ["--days", "1", "--orders-per-day", str(args.orders_per_day)]
         seconds = generate(env, landing.folder, [*options, "--seed", str(args.seed)], log)
         loaded: list[dict[str, Any]] = []
@@ -423,9 +465,10 @@ def soak_day(
     recomputation: Recomputation,
     env: dict[str, str],
     args: argparse.Namespace,
+    generated: bool = False,
 ) -> DayResult:
     logs = args.home / "soak-logs"
-    events, generate_seconds, new_files = land_day(day, landing, env, args, logs)
+    events, generate_seconds, new_files = land_day(day, landing, env, args, logs, generated)
     for path in new_files:
         recomputation.add(path)
     run = lakehouse_run(env, logs / f"day-{day:02d}-run.log")
@@ -553,9 +596,11 @@ def save(args: argparse.Namespace, rows: list[DayResult], summary: dict[str, Any
         "days": [{**asdict(row), "ok": row.ok} for row in rows],
     }
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"soak-{now.date().isoformat()}.json"
-    path.write_text(json.dumps(record, indent=2) + "\n")
-    return path
+    # One record per soak, however many days (or sessions) it spans.
+    if args.record is None:
+        args.record = RESULTS / f"soak-{now.date().isoformat()}.json"
+    args.record.write_text(json.dumps(record, indent=2) + "\n")
+    return args.record
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -570,7 +615,28 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42, help="generator and re-send seed")
     parser.add_argument("--home", type=Path, help="fresh state folder (default: a new temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep a temporary --home at the end")
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RECORD",
+        help="continue the soak whose record is RECORD (bench/results/soak-*.json) on its kept "
+        "state folder, up to --days; its seed and orders per day are the record's",
+    )
     args = parser.parse_args()
+    args.record = args.resume
+    if args.resume is not None:
+        saved = json.loads(args.resume.read_text())
+        args.home = Path(saved["parameters"]["home"])
+        args.orders_per_day = saved["parameters"]["orders_per_day"]
+        args.seed = saved["parameters"]["seed"]
+        args.resumed_days = saved["days"]
+        args.temporary = False
+        if not (args.home / "landing" / MANIFEST).is_file():
+            parser.error(f"--resume: the soak's state folder {args.home} is gone")
+        if len(args.resumed_days) > args.days:
+            parser.error(f"--resume: the record already has {len(args.resumed_days)} days")
+        return args
+    args.resumed_days = []
     if args.days < 1 or args.orders_per_day < 1:
         parser.error("--days and --orders-per-day must be at least 1")
     args.temporary = args.home is None
@@ -590,11 +656,16 @@ def main() -> int:
     env = child_environment(args.home)
     landing = Landing(args.home / "landing")
     recomputation = Recomputation()
+    rows = [DayResult(**{k: v for k, v in day.items() if k != "ok"}) for day in args.resumed_days]
+    # Stopped after the generator landed the next day but before its run was recorded?
+    generated = bool(rows) and restore_landing(landing, recomputation) > len(rows)
     print(f"state folder: {args.home} (logs in soak-logs/)", flush=True)
     print(HEADER, flush=True)
-    rows: list[DayResult] = []
-    for day in range(args.days + 1):
-        rows.append(soak_day(day, landing, recomputation, env, args))
+    for row in rows:
+        print(day_line(row), flush=True)
+    for day in range(len(rows), args.days + 1):
+        rows.append(soak_day(day, landing, recomputation, env, args, generated))
+        generated = False
         print(day_line(rows[-1]), flush=True)
         # Saved every day, so a soak cut short (a reboot, a session's end) still leaves its record.
         save(args, rows, summarize(rows))
