@@ -14,7 +14,8 @@
        (` |-- <column>: <type> (nullable = true)`, one line per column, from `describe table`),
        unless Spark already put one there;
     3. drops the `Statistics:` line: the metastore does not keep Delta tables' row counts
-       (`13628 bytes, 0 rows` for a table of 31 rows), and the docs would show them as facts.
+       (`13628 bytes, 0 rows` for a table of 31 rows), and the docs would show them as facts;
+    4. writes a view's column types with their SQL names (`bigint`, not Spark's `long`).
 
     Every other command (run, build, test, ...) fills dbt's relation cache the way dbt-spark
     does, but lists only the relations of the selected nodes (`selected_resources`), the only
@@ -53,10 +54,20 @@
         {{ return(listed) }}
     {%- endif -%}
 
+    {#- Spark writes a view's schema block with its internal type names (`long`); the catalog
+        shows the SQL names `describe table` gives for every other relation (`bigint`). -#}
+    {%- set sql_names = {
+        'long': 'bigint', 'integer': 'int', 'short': 'smallint', 'byte': 'tinyint'
+    } -%}
+    {%- set top_level_type = '^( \\|-- [^:]+: )(long|integer|short|byte)( .*)$' -%}
     {%- set relations = [] -%}
     {%- for row in listed.rows -%}
         {%- set kept = [] -%}
         {%- for line in (row[3] or '').split('\n') if not line.startswith('Statistics:') -%}
+            {%- set typed = modules.re.match(top_level_type, line) -%}
+            {%- if typed -%}
+                {%- set line = typed.group(1) ~ sql_names[typed.group(2)] ~ typed.group(3) -%}
+            {%- endif -%}
             {%- do kept.append(line) -%}
         {%- endfor -%}
         {%- set information = kept | join('\n') -%}
