@@ -146,5 +146,6 @@ def print_summary(spark: SparkSession, settings: Settings, outcome: RunOutcome) 
     print(
         '  .venv/bin/lakehouse sql "select * from gold.daily_sales_by_channel order by 1"', file=out
     )
-    print("  .venv/bin/dbt docs generate && .venv/bin/dbt docs serve   # lineage", file=out)
+    docs = ".venv/bin/dbt docs generate --target prod && .venv/bin/dbt docs serve"
+    print(f"  {docs}   # lineage", file=out)
     print(f"  state: {settings.home}", file=out)
