@@ -81,10 +81,6 @@ def artifacts_dir(settings: Settings, environment: str) -> Path:
     return settings.home / "dbt" / f"{environment}-target"
 
 
-def _given(dbt_args: Sequence[str], option: str) -> bool:
-    return any(arg == option or arg.startswith(f"{option}=") for arg in dbt_args)
-
-
 def run_dbt(
     command: str,
     dbt_args: Sequence[str],
@@ -100,7 +96,8 @@ def run_dbt(
     (``lakehouse run``, right after ingesting): checking eight tables again costs seconds."""
     # The profile reads the same resolved settings the session was built from.
     export(settings)
-    target = option_value(dbt_args, "--target", "-t") or target_for(environment, settings)
+    named = option_value(dbt_args, "--target", "-t")
+    target = named or target_for(environment, settings)
     if not target.endswith(THRIFT_SUFFIX):
         # Derby admits one process: a running Thrift server of this state folder owns the
         # metastore, so an embedded session would fail obscurely. Say so plainly instead.
@@ -110,17 +107,17 @@ def run_dbt(
         # Only production does: Bronze is shared, and a dev or CI build never writes it.
         if ensure_bronze and environment_of(target) == PROD:
             ensure_bronze_tables(get_spark(settings), settings)
+    defaults = {
+        "--target": target,
+        "--project-dir": str(settings.project_dir),
+        "--profiles-dir": str(settings.project_dir),
+        # Each state folder keeps its own artifacts and logs: two never share a file.
+        "--target-path": str(artifacts_dir(settings, environment_of(target))),
+        "--log-path": str(settings.dbt_log_dir),
+    }
     args = [command, *dbt_args]
-    if option_value(dbt_args, "--target", "-t") is None:
-        args += ["--target", target]
-    if not _given(dbt_args, "--project-dir"):
-        args += ["--project-dir", str(settings.project_dir)]
-    if not _given(dbt_args, "--profiles-dir"):
-        args += ["--profiles-dir", str(settings.project_dir)]
-    # Each state folder keeps its own artifacts and logs: two state folders never share a file.
-    if not _given(dbt_args, "--target-path"):
-        args += ["--target-path", str(artifacts_dir(settings, environment_of(target)))]
-    if not _given(dbt_args, "--log-path"):
-        args += ["--log-path", str(settings.dbt_log_dir)]
+    for option, value in defaults.items():
+        if (named if option == "--target" else option_value(dbt_args, option)) is None:
+            args += [option, value]
     result = dbtRunner().invoke(args)
     return DbtOutcome(success=bool(result.success), result=result)

@@ -15,7 +15,7 @@ passed to dbt unchanged, e.g.:
 
   lakehouse build --select staging
   lakehouse build --select +fct_order_items --full-refresh
-  lakehouse build --target prod_thrift          # through a running Spark Thrift Server instead
+  lakehouse build --target prod_thrift     # through a running Spark Thrift Server instead
 
 Exit code 0 when every node succeeded, 1 when a model or a test failed."""
 

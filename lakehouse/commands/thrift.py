@@ -14,17 +14,18 @@ from lakehouse.thrift.process import ProcessError, connect_host
 DESCRIPTION = """\
 Run a Spark Thrift Server (HiveServer2 protocol, HiveThriftServer2 from the pyspark wheel) on
 the lakehouse: the same Delta Lake, warehouse, metastore and jars as the embedded session, so
-`lakehouse build --target prod_thrift`, beeline and BI tools work on the same tables. It listens on
-127.0.0.1 unless LAKEHOUSE_THRIFT_HOST (or --host) says otherwise. Pid, state and log live in
+`lakehouse build --target prod_thrift`, beeline and BI tools work on the same tables. It listens
+on 127.0.0.1 unless LAKEHOUSE_THRIFT_HOST (or --host) says otherwise. Pid, state and log live in
 $LAKEHOUSE_HOME/thrift/. While it runs, the server owns the embedded Derby metastore: builds on
-the embedded `prod` target against the same state folder must wait (or use --target prod_thrift)."""
+the embedded targets against the same state folder must wait (or use --target prod_thrift, or
+dev_thrift for `lakehouse dev`)."""
 
 EPILOG = """\
 examples:
   lakehouse thrift start                           # local[*] on 127.0.0.1:10000
   lakehouse thrift start --port 10001 --driver-memory 2g
   lakehouse thrift start --master spark://127.0.0.1:7077   # after `lakehouse cluster start`
-  lakehouse build --target prod_thrift                  # dbt through the server
+  lakehouse build --target prod_thrift             # dbt through the server
   lakehouse thrift status && lakehouse thrift stop
 
   # password mode: the secret only ever comes from the environment
@@ -178,9 +179,7 @@ def run_start(args: argparse.Namespace) -> int:
         print(f"already running (pid {current.pid}) on {current.address}; log {current.log}")
         return 0
     print(f"ready: {current.jdbc_url} (pid {current.pid}, master {current.master})")
-    print(
-        "  dbt:     LAKEHOUSE_DBT_TARGET=prod_thrift lakehouse build   (or: dbt build --target prod_thrift)"
-    )
+    print("  dbt:     lakehouse build --target prod_thrift   (or: dbt build --target prod_thrift)")
     print(f"  beeline: {_beeline_hint(current)}")
     return 0
 
