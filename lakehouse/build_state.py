@@ -12,7 +12,7 @@ between) and every node whose code or config differs from the saved manifest, ea
 everything downstream and their tests. Everything else was built, and passed its tests, from the
 same data and the same code.
 
-Three decisions stay here, because dbt's state comparison does not cover them:
+Two decisions stay here, because dbt's state comparison does not cover them:
 
 - **a table dbt cannot see is missing**: state selection compares code and sources, not the
   warehouse. When a table the last build made is gone (DROP TABLE, a lost folder), everything
@@ -20,8 +20,10 @@ Three decisions stay here, because dbt's state comparison does not cover them:
 - **a Bronze table without a load time**: ``max(_ingested_at)`` of an empty table is null, which
   dbt reports as a freshness runtime error and never selects as fresher. Such a table is
   selected explicitly (``source:bronze.<table>+``), so its first rows are never missed;
-- **unit tests**: they check code against fixed inputs, so with no code changed since the last
-  build (which ran them) they are left out.
+
+Unit tests are never part of these builds (``PRODUCTION_EXCLUDES``): they check code against
+fixed inputs, not data, so they run where code changes (``lakehouse ci``, ``lakehouse dev``, the
+test suite), as dbt recommends, not on every load.
 
 A run with no saved state, a run after a failed build (the state is only saved on success) or
 ``lakehouse run --all`` builds everything; ``--all`` is also the way to apply what dbt's state
@@ -44,6 +46,8 @@ BUILT_MATERIALIZATIONS = {"table", "incremental", "seed", "snapshot"}
 SELECTION = "source_status:fresher+ state:modified+"
 # The nodes that make a run's selection non-empty, listed (without their children) to say why.
 CHANGES = "source_status:fresher state:modified"
+# Left out of every production build: unit tests test code, and code is tested before it ships.
+PRODUCTION_EXCLUDES = ["--exclude-resource-type", "unit_test"]
 
 
 @dataclass(frozen=True)
@@ -160,8 +164,6 @@ def plan_build(
         shown = ", ".join(changes.nodes[:3]) + (" …" if len(changes.nodes) > 3 else "")
         said.append(f"changed code in {shown}")
         return BuildPlan(args, f"{'; '.join(said)}: building them and what depends on them")
-    # Unit tests check code against fixed inputs, not data: with no code changed since the
-    # last build, which ran them, they cannot fail now.
-    said.append("no code changed (unit tests skipped)")
+    said.append("no code changed")
     action = "building it and what depends on it" if new else "nothing to build"
-    return BuildPlan([*args, "--exclude", "test_type:unit"], f"{'; '.join(said)}: {action}")
+    return BuildPlan(args, f"{'; '.join(said)}: {action}")

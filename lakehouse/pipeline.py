@@ -18,6 +18,7 @@ from ingestion.loader import EntityResult, ensure_bronze_tables, ingest_entities
 from lakehouse.build_report import BuildReport, build_report
 from lakehouse.build_state import (
     CHANGES,
+    PRODUCTION_EXCLUDES,
     SOURCES_FILE,
     BuildPlan,
     Changes,
@@ -166,8 +167,8 @@ def run_pipeline(
             freshness = settings.dbt_target_dir / SOURCES_FILE
         scope = plan.reason
         say(f"dbt: {scope}")
-        dbt_args = plan.dbt_args
-    say("building Silver and Gold with dbt (seeds, models, tests) …")
+        dbt_args = [*plan.dbt_args, *PRODUCTION_EXCLUDES]
+    say("building Silver and Gold with dbt (seeds, models, data tests) …")
     # The Bronze tables were ensured before ingesting, above.
     outcome = run_dbt("build", dbt_args, settings, ensure_bronze=False)
     if planned and outcome.success and freshness is not None and freshness.is_file():

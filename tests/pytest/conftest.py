@@ -91,6 +91,7 @@ FIRST_BUILD_ONLY_TESTS = [
     "test_name:unique",
     "test_name:unique_combination_of_columns",
     "test_name:accepted_values",
+    "test_name:column_checks",
 ]
 
 

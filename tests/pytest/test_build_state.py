@@ -59,15 +59,12 @@ def test_the_first_run_builds_everything() -> None:
 def test_new_bronze_data_selects_what_dbt_finds_fresher_and_modified(tmp_path: Path) -> None:
     changes = Changes(sources=["bronze.brands", "bronze.order_items"], nodes=[])
     plan = plan_build(last_build(tmp_path), EXISTING, [], changes)
-    assert plan.dbt_args == [
-        *("--select", SELECTION, "--state", str(tmp_path)),
-        *("--exclude", "test_type:unit"),
-    ]
+    assert plan.dbt_args == ["--select", SELECTION, "--state", str(tmp_path)]
     assert plan.reason.startswith("new Bronze data in bronze.brands, bronze.order_items")
-    assert "no code changed (unit tests skipped)" in plan.reason
+    assert plan.reason.endswith("no code changed: building it and what depends on it")
 
 
-def test_changed_code_keeps_the_unit_tests_and_names_the_nodes(tmp_path: Path) -> None:
+def test_changed_code_names_the_nodes(tmp_path: Path) -> None:
     changes = Changes(sources=[], nodes=["dim_brands", "stg_brands"])
     plan = plan_build(last_build(tmp_path), EXISTING, [], changes)
     assert plan.dbt_args == ["--select", SELECTION, "--state", str(tmp_path)]
@@ -86,10 +83,10 @@ def test_a_source_without_a_load_time_is_selected_explicitly(tmp_path: Path) -> 
     assert plan.reason.startswith("new Bronze data in bronze.customers")
 
 
-def test_when_dbt_cannot_list_the_changes_unit_tests_still_run(tmp_path: Path) -> None:
+def test_when_dbt_cannot_list_the_changes_the_selection_still_holds(tmp_path: Path) -> None:
     plan = plan_build(last_build(tmp_path), EXISTING, [], None)
-    assert "test_type:unit" not in plan.dbt_args
-    assert plan.dbt_args[:2] == ["--select", SELECTION]
+    assert plan.dbt_args == ["--select", SELECTION, "--state", str(tmp_path)]
+    assert plan.reason == "building what dbt finds fresher or modified since the last build"
 
 
 def test_a_missing_warehouse_table_rebuilds_everything(tmp_path: Path) -> None:
