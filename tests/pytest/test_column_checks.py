@@ -7,11 +7,11 @@ Delta table written here, and run on the shared session."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from conftest import Scenario, assert_dbt_ok, lakehouse_environment
-from pyspark.sql import SparkSession
+from pyspark.sql import Row, SparkSession
 
 from lakehouse.dbt_runner import run_dbt
 
@@ -23,20 +23,6 @@ ROWS = [
     (None, None, 2, "day"),  # id and name null, flag and grain outside their values
     (4, "d", None, None),  # a null passes accepted_values, as in dbt's own test
 ]
-
-
-def compiled_check(settings_args: list[str], scenario: Scenario, schema: str, **arguments) -> str:
-    call = (
-        "{{ test_column_checks(api.Relation.create(schema='"
-        + schema
-        + f"', identifier='{PROBE}'), "
-        + ", ".join(f"{name}={value!r}" for name, value in arguments.items())
-        + ") }}"
-    )
-    with lakehouse_environment():
-        outcome = run_dbt("compile", ["--inline", call, *settings_args], scenario.settings)
-    assert_dbt_ok(outcome)
-    return outcome.result.result.results[0].node.compiled_code
 
 
 @pytest.fixture(scope="module")
@@ -51,21 +37,33 @@ def probe_schema(spark: SparkSession, built_scenario: Scenario) -> Iterator[str]
     spark.sql(f"drop schema {schema} cascade")
 
 
+@pytest.fixture(scope="module")
+def failing_rows(
+    spark: SparkSession, built_scenario: Scenario, probe_schema: str, dbt_output_args: list[str]
+) -> Callable[..., list[Row]]:
+    """Compile `column_checks` on the probe table with the given arguments; its rows."""
+
+    def run(**arguments: object) -> list[Row]:
+        relation = f"api.Relation.create(schema='{probe_schema}', identifier='{PROBE}')"
+        given = ", ".join(f"{name}={value!r}" for name, value in arguments.items())
+        call = f"{{{{ test_column_checks({relation}, {given}) }}}}"
+        with lakehouse_environment():
+            outcome = run_dbt(
+                "compile", ["--inline", call, *dbt_output_args], built_scenario.settings
+            )
+        assert_dbt_ok(outcome)
+        return spark.sql(outcome.result.result.results[0].node.compiled_code).collect()
+
+    return run
+
+
 def test_failing_rows_are_those_of_the_separate_tests_each_named(
-    spark: SparkSession,
-    built_scenario: Scenario,
-    probe_schema: str,
-    dbt_output_args: list[str],
+    failing_rows: Callable[..., list[Row]],
 ) -> None:
-    sql = compiled_check(
-        dbt_output_args,
-        built_scenario,
-        probe_schema,
-        not_null=["id", "name"],
-        accepted_values={"flag": [0, 1], "grain": ["week", "month"]},
+    rows = failing_rows(
+        not_null=["id", "name"], accepted_values={"flag": [0, 1], "grain": ["week", "month"]}
     )
-    failed = Counter((row.id, row.failed_check) for row in spark.sql(sql).collect())
-    assert failed == Counter(
+    assert Counter((row.id, row.failed_check) for row in rows) == Counter(
         {
             (2, "name: not_null"): 1,
             (None, "id: not_null"): 1,
@@ -76,16 +74,5 @@ def test_failing_rows_are_those_of_the_separate_tests_each_named(
     )
 
 
-def test_a_model_that_passes_returns_no_rows(
-    spark: SparkSession,
-    built_scenario: Scenario,
-    probe_schema: str,
-    dbt_output_args: list[str],
-) -> None:
-    sql = compiled_check(
-        dbt_output_args,
-        built_scenario,
-        probe_schema,
-        accepted_values={"flag": [0, 1, 2]},
-    )
-    assert spark.sql(sql).collect() == []
+def test_a_model_that_passes_returns_no_rows(failing_rows: Callable[..., list[Row]]) -> None:
+    assert failing_rows(accepted_values={"flag": [0, 1, 2]}) == []
