@@ -82,7 +82,7 @@ def warm_up(spark: SparkSession, settings: Settings, workdir: Path, files: list[
     (warm_landing / "order_items").mkdir(parents=True)
     for path in files:
         shutil.copy2(path, warm_landing / "order_items")
-    warm = replace(settings, landing=warm_landing, bronze=str(target / "bronze"))
+    warm = replace(settings, landing=str(warm_landing), bronze=str(target / "bronze"))
     ensure_bronze_tables(spark, warm)
     ingest_entity(spark, warm, "order_items", progress=lambda _: None)
     shutil.rmtree(target)
@@ -120,7 +120,7 @@ def main() -> int:
     files = sorted(str(path) for path in (landing / "order_items").rglob("*.csv"))
     size = sum(Path(path).stat().st_size for path in files)
 
-    settings = replace(Settings.from_env(), home=workdir, landing=landing)
+    settings = replace(Settings.from_env(), home=workdir, landing=str(landing))
     spark = get_spark(settings)
     bare_rows = spark.read.option("header", "true").csv(files).count()
     # One untimed run of each variant on a few files first: otherwise whichever runs first

@@ -138,7 +138,7 @@ def main() -> int:
     for path in files:
         (landing / "order_items" / path.name).symlink_to(path.resolve())
 
-    settings = replace(Settings.from_env(), home=workdir, landing=landing)
+    settings = replace(Settings.from_env(), home=workdir, landing=str(landing))
     spark = get_spark(settings)
     paths = [str(path) for path in files]
 

@@ -1,5 +1,8 @@
-"""Find the landed files of an entity, decide which are complete, read their header lines
-(no Spark).
+"""Find the landed files of an entity, decide which are complete, read their header lines.
+
+This module is the local landing zone (no Spark) and what every landing zone shares: the
+``LandingZone`` interface, the naming and completeness rules. A landing zone on a Hadoop
+file system (``s3a://…``) is ``ingestion.hadoop_landing``.
 
 A file is taken only when it is complete. The rule (docs/ingestion.md, "When a file is
 complete"):
@@ -19,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 # A header longer than this is not a header: the file is quarantined, not read into memory.
 MAX_HEADER_BYTES = 1 << 20
@@ -29,15 +33,15 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 @dataclass(frozen=True)
 class LandedFile:
     entity: str
-    path: Path
+    location: str  # an absolute, resolved local path, or a Hadoop URI (s3a://bucket/key)
     size_bytes: int
     modified_at: dt.datetime
     relative: str = ""  # the path below the landing zone, as messages name the file
 
     @property
     def key(self) -> str:
-        """The file's identity in the ingestion log: its absolute, resolved path."""
-        return str(self.path)
+        """The file's identity in the ingestion log: its absolute location."""
+        return self.location
 
     @property
     def name(self) -> str:
@@ -49,17 +53,33 @@ class LandedFile:
         """Size and modification time (milliseconds): what changes when a file is rewritten."""
         return self.size_bytes, modified_millis(self.modified_at)
 
-    def header_line(self) -> str | None:
-        """The first line decoded as UTF-8 (invalid bytes replaced), or None for an empty file."""
-        with self.path.open("rb") as handle:
-            raw = handle.readline(MAX_HEADER_BYTES + 1)
-        if not raw:
-            return None
-        if len(raw) > MAX_HEADER_BYTES:
-            raise ValueError(
-                f"the first line is longer than {MAX_HEADER_BYTES:,} bytes: not a CSV header"
-            )
-        return raw.decode("utf-8", errors="replace")
+
+class LandingZone(Protocol):
+    """Where landed files are listed and their first lines read: a local folder, or a Hadoop
+    file system such as S3 (``ingestion.hadoop_landing``)."""
+
+    location: str
+    # Whether a file can be seen while it is still being written: a local file can, an S3
+    # object cannot (it appears whole when its upload completes), so S3 needs no settling.
+    visible_while_written: bool
+
+    def exists(self) -> bool: ...
+    def has_landed_files(self) -> bool: ...
+    def list_files(self, entity: str) -> list[LandedFile]: ...
+    def restat(self, file: LandedFile) -> LandedFile | None: ...
+    def first_line(self, file: LandedFile) -> bytes: ...
+
+
+def header_line(raw: bytes) -> str | None:
+    """A file's first line (as ``first_line`` read it) decoded as UTF-8, invalid bytes
+    replaced; None for an empty file."""
+    if not raw:
+        return None
+    if len(raw) > MAX_HEADER_BYTES:
+        raise ValueError(
+            f"the first line is longer than {MAX_HEADER_BYTES:,} bytes: not a CSV header"
+        )
+    return raw.decode("utf-8", errors="replace")
 
 
 def modified_millis(moment: dt.datetime) -> int:
@@ -82,7 +102,7 @@ def stat_file(entity: str, path: Path, landing: Path) -> LandedFile | None:
         return None
     return LandedFile(
         entity=entity,
-        path=resolved,
+        location=str(resolved),
         size_bytes=stat.st_size,
         # Milliseconds, as Hadoop (and so Spark's `_metadata`) reports it.
         modified_at=EPOCH + dt.timedelta(milliseconds=stat.st_mtime_ns // 1_000_000),
@@ -163,11 +183,29 @@ def _epoch_seconds(file: LandedFile) -> float:
     return modified_millis(file.modified_at) / 1000
 
 
-def restat(landing: Path) -> Callable[[LandedFile], LandedFile | None]:
-    """``stat_file`` again for a listed file, by the path it was resolved to."""
+class LocalLanding:
+    """A landing zone in a local folder."""
 
-    def again(file: LandedFile) -> LandedFile | None:
-        now = stat_file(file.entity, file.path, landing)
+    visible_while_written = True
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.location = str(folder)
+
+    def exists(self) -> bool:
+        return self.folder.is_dir()
+
+    def has_landed_files(self) -> bool:
+        return self.exists() and any(self.folder.rglob("*.csv"))
+
+    def list_files(self, entity: str) -> list[LandedFile]:
+        return list_landed_files(self.folder, entity)
+
+    def restat(self, file: LandedFile) -> LandedFile | None:
+        """``stat_file`` again for a listed file, by the path it was resolved to."""
+        now = stat_file(file.entity, Path(file.location), self.folder)
         return None if now is None else replace(now, relative=file.relative)
 
-    return again
+    def first_line(self, file: LandedFile) -> bytes:
+        with Path(file.location).open("rb") as handle:
+            return handle.readline(MAX_HEADER_BYTES + 1)

@@ -13,14 +13,9 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame, SparkSession
 
 from ingestion.contract import ENTITIES
+from ingestion.hadoop_landing import open_landing
 from ingestion.headers import HeaderMatch, match_header, parse_header_line
-from ingestion.landing import (
-    LandedFile,
-    list_landed_files,
-    modified_millis,
-    restat,
-    settle,
-)
+from ingestion.landing import LandedFile, LandingZone, header_line, modified_millis, settle
 from ingestion.ledger import (
     CHANGED_AFTER_LOAD,
     BatchPlan,
@@ -85,7 +80,7 @@ def ensure_bronze_tables(spark: SparkSession, settings: Settings) -> None:
     ensure_delta_table(spark, settings.bronze_table_path(LOG_TABLE), LOG_SCHEMA)
 
 
-def plan_file(file: LandedFile) -> tuple[PlannedFile, HeaderMatch | None]:
+def plan_file(file: LandedFile, zone: LandingZone) -> tuple[PlannedFile, HeaderMatch | None]:
     """Decide what to do with one file from its header alone. A file whose header cannot be
     read or parsed, for whatever reason, is quarantined with that reason: it never stops the
     others."""
@@ -96,7 +91,7 @@ def plan_file(file: LandedFile) -> tuple[PlannedFile, HeaderMatch | None]:
         status="load",
     )
     try:
-        header = file.header_line()
+        header = header_line(zone.first_line(file))
         fields = None if header is None else parse_header_line(header)
     except (OSError, ValueError, csv.Error) as error:
         planned.status = "quarantined"
@@ -179,7 +174,7 @@ def write_batch(
         by_header.setdefault(match, []).append(file)
     frames: list[DataFrame] = []
     for match, files in by_header.items():
-        raw = read_landed_csv(spark, [str(file.path) for file in files], match)
+        raw = read_landed_csv(spark, [file.location for file in files], match)
         lineage = BronzeLineage(plan.batch_id, ingested_at, source_files(raw.inputFiles(), files))
         frames.append(to_bronze(raw, plan.entity, match, lineage))
     batch = functools.reduce(DataFrame.unionByName, frames)
@@ -245,7 +240,7 @@ def read_failure(
     """Why Spark cannot read ``file`` into Bronze rows (one full read, nothing written), or
     None when it can."""
     try:
-        raw = read_landed_csv(spark, [str(file.path)], match)
+        raw = read_landed_csv(spark, [file.location], match)
         lineage = BronzeLineage(plan.batch_id, ingested_at, source_files(raw.inputFiles(), [file]))
         with one_partition_per_file(spark, file.size_bytes):
             to_bronze(raw, plan.entity, match, lineage).write.format("noop").mode(
@@ -261,16 +256,21 @@ def source_files(uris: Sequence[str], files: Sequence[LandedFile]) -> tuple[Sour
     """Pair Spark's name for each file (a percent-encoded URI) with the landed file.
 
     ``DataFrame.inputFiles`` spells a local file ``file:///p``; a row's ``_metadata.file_path``
-    spells it ``file:/p`` (Hadoop's ``Path.toUri``), and that is the spelling kept.
+    spells it ``file:/p`` (Hadoop's ``Path.toUri``), and that is the spelling kept. A file on
+    another file system (``s3a://bucket/key``) is spelt the same way in both.
     """
     by_key = {file.key: file for file in files}
     paired = []
     for uri in uris:
         parsed = urllib.parse.urlsplit(uri)
-        file = by_key.get(urllib.parse.unquote(parsed.path)) if parsed.scheme == "file" else None
-        if file is None or parsed.netloc:
+        if parsed.scheme == "file" and not parsed.netloc:
+            key, row_uri = urllib.parse.unquote(parsed.path), f"file:{parsed.path}"
+        else:
+            key = f"{parsed.scheme}://{parsed.netloc}{urllib.parse.unquote(parsed.path)}"
+            row_uri = uri
+        file = by_key.get(key)
+        if file is None:
             raise RuntimeError(f"Spark read {uri}, which is not one of the batch's files")
-        row_uri = f"{parsed.scheme}:{parsed.path}"
         paired.append(SourceFile(uri=row_uri, key=file.key))
     if len(paired) != len(files):
         raise RuntimeError(f"Spark listed {len(paired)} of the batch's {len(files)} files")
@@ -325,6 +325,7 @@ def ingest_entities(
 ) -> list[EntityResult]:
     """``ingest_entity`` for each entity in turn, with the ingestion log read once for all."""
     states = logged_states(spark, settings.bronze_table_path(LOG_TABLE), entities)
+    zone = open_landing(spark, settings.landing)
     return [
         ingest_entity(
             spark,
@@ -333,6 +334,7 @@ def ingest_entities(
             max_files_per_batch=max_files_per_batch,
             progress=progress,
             logged=states[entity],
+            zone=zone,
         )
         for entity in entities
     ]
@@ -346,9 +348,10 @@ def ingest_entity(
     max_files_per_batch: int = 100,
     progress: Progress = print,
     logged: LoggedState | None = None,
+    zone: LandingZone | None = None,
 ) -> EntityResult:
     """Load the entity's newly landed files. ``logged`` is what the ingestion log holds for
-    it, read here when not given."""
+    it, read here when not given; ``zone`` is the landing zone, opened here when not given."""
     table_path = settings.bronze_table_path(entity)
     log_path = settings.bronze_table_path(LOG_TABLE)
     result = EntityResult(entity)
@@ -367,7 +370,8 @@ def ingest_entity(
             logged_files.update(recovered_files(committed, counts))
             result.recovered_batches += 1
 
-    landed = list_landed_files(settings.landing, entity)
+    zone = zone or open_landing(spark, settings.landing)
+    landed = zone.list_files(entity)
     new_files, changed = triage(landed, logged_files)
     result.files_seen = len(landed)
     if not new_files and not changed:
@@ -375,8 +379,8 @@ def ingest_entity(
         return result
     settled = settle(
         [*new_files, *(file for file, _ in changed)],
-        settings.settle_seconds,
-        restat=restat(settings.landing),
+        settings.settle_seconds if zone.visible_while_written else 0,
+        restat=zone.restat,
     )
     complete = {file.key for file in settled.complete}
     for file in settled.in_flight:
@@ -404,7 +408,7 @@ def ingest_entity(
     for start in range(0, len(new_files), max_files_per_batch):
         chunk = new_files[start : start + max_files_per_batch]
         last_seq += 1
-        planned = [plan_file(file) for file in chunk]
+        planned = [plan_file(file, zone) for file in chunk]
         plan = new_plan(entity, last_seq, [item for item, _ in planned])
         loadable = [
             (file, match)

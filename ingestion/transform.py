@@ -92,6 +92,8 @@ def source_file_column(files: tuple[SourceFile, ...]) -> Column:
         return F.lit(files[0].key)
     if all(file.uri == FILE_SCHEME + file.key for file in files):
         return F.expr(f"substr(_metadata.file_path, {len(FILE_SCHEME) + 1})")
+    if all(file.uri == file.key for file in files):  # s3a://bucket/key, needing no encoding
+        return file_uri_column()
     pairs = [item for file in files for item in (F.lit(file.uri), F.lit(file.key))]
     found = F.create_map(*pairs)[file_uri_column()]
     unknown = F.concat(F.lit("a row's file is not one of the batch's files: "), file_uri_column())

@@ -23,6 +23,8 @@ import pyspark
 
 SCALA_VERSION = "2.13"
 MANIFEST = "lakehouse-jars.json"
+# Sub-folders of the jar cache that other fetches own (see ``fetch_jars``).
+CACHED_ELSEWHERE = ("s3", "thrift-auth")
 
 
 class JarsError(RuntimeError):
@@ -73,11 +75,39 @@ def spark_provided_artifacts() -> set[str]:
 _RESOLVE_SCRIPT = """
 import sys
 from pyspark.sql import SparkSession
-spark = (SparkSession.builder.master("local[1]").appName("lakehouse-fetch-jars")
-         .config("spark.jars.packages", sys.argv[1]).config("spark.jars.ivy", sys.argv[2])
-         .config("spark.ui.enabled", "false").getOrCreate())
-spark.stop()
+builder = (SparkSession.builder.master("local[1]").appName("lakehouse-fetch-jars")
+           .config("spark.jars.packages", sys.argv[1]).config("spark.jars.ivy", sys.argv[2])
+           .config("spark.ui.enabled", "false"))
+if sys.argv[3]:
+    builder = builder.config("spark.jars.excludes", sys.argv[3])
+builder.getOrCreate().stop()
 """
+
+
+def resolve_with_ivy(coordinate: str, ivy: Path, excludes: tuple[str, ...] = ()) -> list[Path]:
+    """The jars Spark's Ivy resolves for ``coordinate`` (and its dependencies, less
+    ``excludes``) from Maven Central into ``ivy``, in a throw-away JVM."""
+    result = subprocess.run(
+        [sys.executable, "-c", _RESOLVE_SCRIPT, coordinate, str(ivy), ",".join(excludes)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    resolved = sorted((ivy / "jars").glob("*.jar"))
+    if result.returncode != 0 or not resolved:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-25:])
+        raise JarsError(f"could not resolve {coordinate} from Maven Central:\n{tail}")
+    return resolved
+
+
+def swap_in(staging: Path, target: Path, keep: tuple[str, ...] = ()) -> None:
+    """Replace ``target`` with the complete ``staging`` folder at once, so an interrupted
+    fetch never looks finished; the sub-folders named in ``keep`` move across."""
+    for name in keep:
+        if (target / name).is_dir():
+            (target / name).rename(staging / name)
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
 
 
 def fetch_jars(jars_dir: Path, *, quiet: bool = False) -> list[Path]:
@@ -91,16 +121,7 @@ def fetch_jars(jars_dir: Path, *, quiet: bool = False) -> list[Path]:
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="lakehouse-ivy-") as ivy:
-        result = subprocess.run(
-            [sys.executable, "-c", _RESOLVE_SCRIPT, coordinate, ivy],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        resolved = sorted((Path(ivy) / "jars").glob("*.jar"))
-        if result.returncode != 0 or not resolved:
-            tail = "\n".join((result.stdout + result.stderr).splitlines()[-25:])
-            raise JarsError(f"could not resolve {coordinate} from Maven Central:\n{tail}")
+        resolved = resolve_with_ivy(coordinate, Path(ivy))
         provided = spark_provided_artifacts()
         keep = [jar for jar in resolved if _artifact_name(jar.name) not in provided]
         staging = jars_dir.with_name(jars_dir.name + ".partial")
@@ -111,9 +132,9 @@ def fetch_jars(jars_dir: Path, *, quiet: bool = False) -> list[Path]:
         (staging / MANIFEST).write_text(
             json.dumps({"coordinate": coordinate, "jars": [jar.name for jar in keep]}, indent=2)
         )
-        # Swap the complete folder in at once so an interrupted fetch never looks finished.
-        shutil.rmtree(jars_dir, ignore_errors=True)
-        staging.rename(jars_dir)
+        # Other caches kept in sub-folders (the S3 connector, the Thrift password provider)
+        # belong to other versions: they survive a new Delta version.
+        swap_in(staging, jars_dir, keep=CACHED_ELSEWHERE)
     if not quiet:
         dropped = len(resolved) - len(keep)
         print(f"cached {len(keep)} jars ({dropped} already shipped with Spark were left out)")

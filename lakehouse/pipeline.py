@@ -4,6 +4,7 @@ build of what changed (the summary is in ``summary``)."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from pyspark.sql import SparkSession
 from generator.config import GeneratorConfig
 from generator.runner import generate
 from ingestion.contract import ENTITIES
+from ingestion.hadoop_landing import HadoopLanding, open_landing
+from ingestion.landing import LandingZone, LocalLanding
 from ingestion.loader import EntityResult, ensure_bronze_tables, ingest_entities
 from lakehouse.build_report import BuildReport, build_report
 from lakehouse.build_state import (
@@ -57,17 +60,23 @@ class RunOutcome:
         return 0 if self.build.success and self.dbt_success and ingest_ok else 1
 
 
-def landing_is_empty(settings: Settings) -> bool:
-    return not any(settings.landing.rglob("*.csv")) if settings.landing.is_dir() else True
-
-
-def generate_sample(settings: Settings, sample: SampleSize, say: Callable[[str], None]) -> None:
+def generate_sample(
+    settings: Settings, zone: LandingZone, sample: SampleSize, say: Callable[[str], None]
+) -> None:
+    """Sample data into an empty landing zone. The generator writes local files; for a zone on
+    S3 it writes them into a fresh local folder below the state folder, and they are uploaded
+    (each object appears whole) and the local copy removed."""
     say(
-        f"landing zone {settings.landing} is empty: generating {sample.days} days x "
+        f"landing zone {zone.location} is empty: generating {sample.days} days x "
         f"{sample.orders_per_day:,} orders of sample data (seed {sample.seed})"
     )
+    if isinstance(zone, LocalLanding):
+        folder = zone.folder
+    else:
+        folder = settings.home / "sample-upload"
+        shutil.rmtree(folder, ignore_errors=True)
     config = GeneratorConfig(
-        landing=settings.landing,
+        landing=folder,
         days=sample.days,
         orders_per_day=sample.orders_per_day,
         seed=sample.seed,
@@ -75,6 +84,11 @@ def generate_sample(settings: Settings, sample: SampleSize, say: Callable[[str],
     )
     config.validate()
     generate(config)
+    if isinstance(zone, HadoopLanding):
+        say(f"uploading the sample data to {zone.location} …")
+        count = zone.upload(folder)
+        shutil.rmtree(folder)
+        say(f"uploaded {count} files")
 
 
 def stored_tables(spark: SparkSession, schema: str) -> list[str]:
@@ -147,10 +161,11 @@ def run_pipeline(
     """Generate if empty, ingest, build. With no ``dbt_args``, only what changed since the last
     successful build is rebuilt (unless ``build_all``); with them, dbt gets exactly those."""
     started = time.monotonic()
-    if landing_is_empty(settings):
-        generate_sample(settings, sample, say)
     say(f"starting Spark ({settings.spark_master}, driver memory {settings.driver_memory}) …")
     spark = get_spark(settings)
+    zone = open_landing(spark, settings.landing)
+    if not zone.has_landed_files():
+        generate_sample(settings, zone, sample, say)
     say(f"ingesting {settings.landing} → {settings.bronze}")
     ensure_bronze_tables(spark, settings)
     ingested = ingest_entities(spark, settings, ENTITIES, progress=say)

@@ -15,8 +15,10 @@ from pyspark.sql import SparkSession
 
 from lakehouse.errors import EnvironmentProblem
 from lakehouse.jars import require_jars
+from lakehouse.s3_connector import require_connector
 from lakehouse.settings import Settings, SettingsError, spark_process_environment
 from lakehouse.thrift.process import THRIFT_SERVER_CLASS, THRIFT_STATE_FILE, is_alive, read_state
+from lakehouse.writer_lease import hold_writer_leases
 
 LOG4J_CONFIG = Path(__file__).parent / "conf" / "log4j2.properties"
 # Java's throughput collector rather than its default G1: batch work on few cores, where G1's
@@ -31,6 +33,29 @@ def delta_conf() -> dict[str, str]:
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
     }
+
+
+def s3_conf(settings: Settings) -> dict[str, str]:
+    """Hadoop's S3 connector settings. Always stated (with the connector's own defaults when no
+    endpoint is set), so that the dbt profile, which cannot leave a key out, states the same.
+    Credentials are never set here: the connector's default chain reads the standard AWS
+    variables, profile files and instance roles."""
+    endpoint = settings.s3_endpoint
+    return {
+        # An S3-compatible store (MinIO, Ceph, moto) is addressed by path, not virtual host.
+        "spark.hadoop.fs.s3a.endpoint": endpoint,
+        "spark.hadoop.fs.s3a.path.style.access": str(bool(endpoint)).lower(),
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": str(
+            not endpoint.startswith("http://")
+        ).lower(),
+    }
+
+
+def driver_class_path(settings: Settings) -> str:
+    """The jar cache on the driver's class path (Java expands a trailing `*` to every jar in
+    the folder); the S3 connector's folder too when a location is on S3."""
+    folders = [settings.jars_dir, settings.s3_jars_dir] if settings.uses_s3 else [settings.jars_dir]
+    return ":".join(f"{folder}/*" for folder in folders)
 
 
 def metastore_url(settings: Settings) -> str:
@@ -53,8 +78,8 @@ def spark_conf(settings: Settings, jars: list[Path] | None = None) -> dict[str, 
         "spark.ui.enabled": str(settings.spark_ui).lower(),
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.memory": settings.driver_memory,
-        # Java expands the trailing `*` to every jar in the cache folder.
-        "spark.driver.extraClassPath": f"{settings.jars_dir}/*",
+        "spark.driver.extraClassPath": driver_class_path(settings),
+        **s3_conf(settings),
         "spark.driver.extraJavaOptions": (
             f"{GARBAGE_COLLECTOR} "
             f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} "
@@ -120,6 +145,8 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
         return active
     settings = settings or Settings.from_env()
     jars = require_jars(settings.jars_dir)
+    if settings.uses_s3:
+        jars = [*jars, *require_connector(settings.s3_jars_dir)]
     ensure_metastore_free(settings)
     ensure_master_reachable(settings.spark_master)
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -130,4 +157,11 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
         builder = builder.config(key, value)
     spark = builder.enableHiveSupport().getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    # Tables on S3: one writing driver at a time, across machines (see writer_lease).
+    hold_writer_leases(
+        spark,
+        [settings.bronze, settings.warehouse],
+        " ".join(["lakehouse", *sys.argv[1:]]),
+        lambda message: print(message, file=sys.stderr, flush=True),
+    )
     return spark

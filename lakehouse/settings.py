@@ -17,11 +17,12 @@ from pathlib import Path
 # checked against this mapping by a test, so the two cannot drift apart.
 ENV_VARS: dict[str, str] = {
     "LAKEHOUSE_HOME": "State folder: warehouse, metastore, landing zone, logs. Default `.lakehouse/` in the project.",
-    "LAKEHOUSE_LANDING": "Landing zone read by `generate`/`ingest`. Default `$LAKEHOUSE_HOME/landing`.",
+    "LAKEHOUSE_LANDING": "Landing zone read by `ingest`: a local folder or an `s3a://bucket/prefix` URI (`generate` writes local folders only; `run` uploads its sample data to an S3 landing zone). Default `$LAKEHOUSE_HOME/landing`.",
     "LAKEHOUSE_WAREHOUSE": "Spark SQL warehouse (managed Silver/Gold tables): a local path or any Hadoop URI (`s3a://…`). Default `$LAKEHOUSE_HOME/warehouse`.",
     "LAKEHOUSE_BRONZE": "Root of the path-based Bronze Delta tables: a local path or any Hadoop URI. Default `$LAKEHOUSE_HOME/bronze`.",
+    "LAKEHOUSE_S3_ENDPOINT": "Endpoint of an S3-compatible store other than AWS, e.g. `http://127.0.0.1:9000` (MinIO, Ceph, moto): path-style access, TLS unless it starts with `http://`. Unset: AWS S3 itself. Credentials never go here: the standard AWS variables or credential chain. Default unset.",
     "LAKEHOUSE_METASTORE": "Folder of the embedded Derby metastore. Default `$LAKEHOUSE_HOME/metastore_db`.",
-    "LAKEHOUSE_JARS_DIR": "Cache of the Delta Lake jars fetched from Maven Central by setup. Default `~/.cache/lakehouse/jars`.",
+    "LAKEHOUSE_JARS_DIR": "Cache of the Delta Lake jars fetched from Maven Central by setup (the S3 connector, when fetched, in its `s3/` folder). Default `~/.cache/lakehouse/jars`.",
     "LAKEHOUSE_SPARK_MASTER": "Spark master URL: `local[*]`, `local[N]`, `spark://host:port`, `yarn`, `k8s://…`. Default `local[*]`.",
     "LAKEHOUSE_DRIVER_MEMORY": "Spark driver memory, e.g. `4g`, `512m`; at least `512m`. Default `4g`.",
     "LAKEHOUSE_SETTLE_SECONDS": "A landed file written in place is taken once its size and modification time have not changed for this many seconds (files renamed into place are complete at once). Default `3`.",
@@ -52,6 +53,7 @@ PROD_TARGETS = ("prod", "prod_thrift")
 # A schema name dbt may prefix a custom schema with (Spark keeps names lower-case).
 _SCHEMA_PART = re.compile(r"^[a-z][a-z0-9_]*$")
 
+S3_SCHEME = "s3a://"
 _MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
 _MASTER = re.compile(
     r"^(local(\[([1-9][0-9]*|\*)(,[0-9]+)?\])?|spark://.+|yarn|k8s://.+|mesos://.+)$"
@@ -87,6 +89,24 @@ def _is_uri(location: str) -> bool:
     return re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", location) is not None
 
 
+def is_s3(location: str) -> bool:
+    """An ``s3a://`` location: Hadoop's S3 connector (hadoop-aws) reads and writes it."""
+    return location.startswith(S3_SCHEME)
+
+
+def _check_location(name: str, value: str) -> None:
+    scheme = value.split("://", 1)[0].lower() if _is_uri(value) else ""
+    if scheme in ("s3", "s3n"):
+        raise SettingsError(
+            f"{name}={value!r}: use the s3a:// scheme (Hadoop's S3 connector), e.g. "
+            f"{S3_SCHEME}{value.split('://', 1)[1]}"
+        )
+    if is_s3(value) and not re.match(r"^s3a://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", value):
+        raise SettingsError(
+            f"{name}={value!r} does not name an S3 bucket; use s3a://<bucket>/<prefix>"
+        )
+
+
 def _location(value: str, base: Path) -> str:
     """A local path made absolute against ``base``, or a Hadoop URI kept as it is."""
     if _is_uri(value):
@@ -99,7 +119,7 @@ def _location(value: str, base: Path) -> str:
 class Settings:
     project_dir: Path
     home: Path
-    landing: Path
+    landing: str
     warehouse: str
     bronze: str
     metastore: Path
@@ -121,6 +141,31 @@ class Settings:
     dbt_target: str = "prod"
     dev_name: str = ""
     ci_schema: str = "ci"
+    s3_endpoint: str = ""
+
+    @property
+    def landing_dir(self) -> Path:
+        """The landing zone as a local folder; a remote one has no local path."""
+        if _is_uri(self.landing):
+            raise SettingsError(
+                f"the landing zone {self.landing} is not a local folder; this needs a local "
+                "one: pass --landing DIR"
+            )
+        return Path(self.landing)
+
+    @property
+    def landing_is_local(self) -> bool:
+        return not _is_uri(self.landing)
+
+    @property
+    def uses_s3(self) -> bool:
+        """Whether any location is on S3: the S3 connector jars and settings are needed."""
+        return any(is_s3(location) for location in (self.landing, self.bronze, self.warehouse))
+
+    @property
+    def s3_jars_dir(self) -> Path:
+        """The S3 connector (hadoop-aws and the AWS SDK bundle), fetched only when needed."""
+        return self.jars_dir / "s3"
 
     def dev_schema_prefix(self) -> str:
         """``dbt_<name>``: what the `dev` targets put before `_silver`, `_gold` and `_audit`."""
@@ -164,7 +209,7 @@ class Settings:
         return {
             "LAKEHOUSE_PROJECT_DIR": str(self.project_dir),
             "LAKEHOUSE_HOME": str(self.home),
-            "LAKEHOUSE_LANDING": str(self.landing),
+            "LAKEHOUSE_LANDING": self.landing,
             "LAKEHOUSE_WAREHOUSE": self.warehouse,
             "LAKEHOUSE_BRONZE": self.bronze,
             "LAKEHOUSE_METASTORE": str(self.metastore),
@@ -186,13 +231,16 @@ class Settings:
             "LAKEHOUSE_DBT_TARGET": self.dbt_target,
             "LAKEHOUSE_DEV_NAME": self.dev_name,
             "LAKEHOUSE_CI_SCHEMA": self.ci_schema,
+            "LAKEHOUSE_S3_ENDPOINT": self.s3_endpoint,
         }
 
     def with_landing(self, landing: str | Path | None) -> Settings:
         """The same settings with the landing zone a ``--landing DIR`` option asked for."""
         if landing is None:
             return self
-        return replace(self, landing=Path(_location(str(landing), Path.cwd())))
+        changed = replace(self, landing=_location(str(landing), Path.cwd()))
+        _check_location("--landing", changed.landing)
+        return changed
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -203,14 +251,7 @@ class Settings:
             else find_project_dir()
         )
         home = Path(_location(env.get("LAKEHOUSE_HOME") or ".lakehouse", project_dir))
-        landing = Path(
-            _location(env.get("LAKEHOUSE_LANDING") or str(home / "landing"), project_dir)
-        )
-        if _is_uri(str(env.get("LAKEHOUSE_LANDING", ""))):
-            raise SettingsError(
-                "LAKEHOUSE_LANDING must be a local folder (the landing zone is read file by file); "
-                f"got {env['LAKEHOUSE_LANDING']!r}"
-            )
+        landing = _location(env.get("LAKEHOUSE_LANDING") or str(home / "landing"), project_dir)
         settings = cls(
             project_dir=project_dir,
             home=home,
@@ -246,6 +287,7 @@ class Settings:
             dbt_target=(env.get("LAKEHOUSE_DBT_TARGET") or "prod").strip(),
             dev_name=(env.get("LAKEHOUSE_DEV_NAME") or env.get("USER") or "").strip().lower(),
             ci_schema=(env.get("LAKEHOUSE_CI_SCHEMA") or "ci").strip().lower(),
+            s3_endpoint=(env.get("LAKEHOUSE_S3_ENDPOINT") or "").strip().rstrip("/"),
         )
         settings.validate()
         if env.get("LAKEHOUSE_DEV_NAME"):
@@ -253,6 +295,17 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        for name, location in (
+            ("LAKEHOUSE_LANDING", self.landing),
+            ("LAKEHOUSE_BRONZE", self.bronze),
+            ("LAKEHOUSE_WAREHOUSE", self.warehouse),
+        ):
+            _check_location(name, location)
+        if self.s3_endpoint and not re.match(r"^https?://[^/\s]+$", self.s3_endpoint):
+            raise SettingsError(
+                f"LAKEHOUSE_S3_ENDPOINT={self.s3_endpoint!r} is not an endpoint; use "
+                "http://host:port or https://host (no path)"
+            )
         if not _MASTER.match(self.spark_master):
             raise SettingsError(
                 f"LAKEHOUSE_SPARK_MASTER={self.spark_master!r} is not a Spark master URL; use "

@@ -153,7 +153,15 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         start = None if args.start_date is None else parse_date(args.start_date)
-        landing = Settings.from_env().with_landing(args.landing).landing
+        settings = Settings.from_env().with_landing(args.landing)
+        if not settings.landing_is_local:
+            raise SettingsError(
+                f"the generator writes a local folder, and the landing zone is {settings.landing}: "
+                "pass --landing DIR and upload the folder (e.g. `aws s3 sync DIR "
+                f"{settings.landing.replace('s3a://', 's3://')}`); `lakehouse run` uploads its "
+                "sample data to an S3 landing zone itself"
+            )
+        landing = settings.landing_dir
         config = GeneratorConfig(
             landing=landing,
             days=args.days,

@@ -47,7 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--landing", metavar="DIR", help="landing zone to read (default: LAKEHOUSE_LANDING)"
+        "--landing",
+        metavar="DIR",
+        help="landing zone to read: a folder or s3a:// URI (default: LAKEHOUSE_LANDING)",
     )
     parser.add_argument(
         "--entity",
@@ -110,7 +112,7 @@ def summary_table(results: list[EntityResult]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env().with_landing(args.landing)
-    if not settings.landing.is_dir():
+    if settings.landing_is_local and not settings.landing_dir.is_dir():
         print(
             f"lakehouse ingest: landing zone {settings.landing} does not exist; "
             "pass --landing DIR or set LAKEHOUSE_LANDING (or run `lakehouse generate`)",

@@ -139,8 +139,10 @@ def built_scenario(
     dbt_output_args: list[str],
 ) -> Scenario:
     root = tmp_path_factory.mktemp("scenario")
-    settings = replace(lakehouse_settings, landing=root / "landing", bronze=str(root / "bronze"))
-    manifest = generate(settings.landing, *SCENARIO_DAYS, *SCENARIO_SIZE)
+    settings = replace(
+        lakehouse_settings, landing=str(root / "landing"), bronze=str(root / "bronze")
+    )
+    manifest = generate(settings.landing_dir, *SCENARIO_DAYS, *SCENARIO_SIZE)
     with lakehouse_environment():
         # `bronze.*` first points at the session's own Bronze root, so that the build below
         # has to move it to the scenario's (checked in test_silver).
@@ -164,7 +166,7 @@ def grown_scenario(
     spark: SparkSession, built_scenario: Scenario, dbt_output_args: list[str]
 ) -> Scenario:
     settings = built_scenario.settings
-    manifest = generate(settings.landing, "--append", "--days", "1", "--dimension-exports", "1")
+    manifest = generate(settings.landing_dir, "--append", "--days", "1", "--dimension-exports", "1")
     with lakehouse_environment():
         assert ingest(settings, list(ENTITIES)) == 0
         outcome = run_dbt(

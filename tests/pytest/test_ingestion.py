@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from ingestion.contract import ENTITIES, HEADERS
-from ingestion.landing import list_landed_files
+from ingestion.landing import LandedFile, LocalLanding, list_landed_files
 from ingestion.ledger import (
     BatchPlan,
     FileCounts,
@@ -43,9 +43,11 @@ def landed(
 ):
     """A generated landing zone ingested once into its own Bronze root."""
     root = tmp_path_factory.mktemp("bronze-main")
-    settings = replace(lakehouse_settings, landing=root / "landing", bronze=str(root / "bronze"))
+    settings = replace(
+        lakehouse_settings, landing=str(root / "landing"), bronze=str(root / "bronze")
+    )
     manifest = generate(
-        settings.landing,
+        settings.landing_dir,
         "--days",
         "2",
         "--orders-per-day",
@@ -66,7 +68,7 @@ def landed(
 def test_every_landed_row_is_in_bronze_exactly_as_landed(spark: SparkSession, landed) -> None:
     settings, manifest = landed
     for entry in manifest["files"]:
-        path = settings.landing / entry["path"]
+        path = settings.landing_dir / entry["path"]
         entity = entry["entity"]
         columns = HEADERS[entity]
         table = spark.read.format("delta").load(settings.bronze_table_path(entity))
@@ -116,11 +118,11 @@ def test_ingestion_log_has_a_row_per_file_with_counts(spark: SparkSession, lande
     by_path = {row.file_path: row for row in log.collect()}
     assert len(by_path) == len(manifest["files"])
     for entry in manifest["files"]:
-        row = by_path[str((settings.landing / entry["path"]).resolve())]
+        row = by_path[str((settings.landing_dir / entry["path"]).resolve())]
         assert row.status == "loaded"
         assert row.rows_loaded == entry["rows"]
         assert row.rows_malformed == sum(entry.get("malformed", {}).values())
-        assert row.file_size_bytes == (settings.landing / entry["path"]).stat().st_size
+        assert row.file_size_bytes == (settings.landing_dir / entry["path"]).stat().st_size
         assert row.error is None
 
 
@@ -130,7 +132,7 @@ def test_one_read_of_the_log_gives_each_entity_its_own_state(spark: SparkSession
     states = logged_states(spark, log_path, [*ENTITIES, "not_an_entity"])
     for entity in ENTITIES:
         landed_paths = {
-            str((settings.landing / entry["path"]).resolve())
+            str((settings.landing_dir / entry["path"]).resolve())
             for entry in manifest["files"]
             if entry["entity"] == entity
         }
@@ -165,7 +167,7 @@ def test_rerun_adds_nothing_and_writes_nothing(spark: SparkSession, landed) -> N
 
 def test_a_new_day_loads_only_the_new_file(spark: SparkSession, landed) -> None:
     settings, _ = landed
-    manifest = generate(settings.landing, "--append", "--days", "1", "--dimension-exports", "0")
+    manifest = generate(settings.landing_dir, "--append", "--days", "1", "--dimension-exports", "0")
     new_entry = manifest["files"][-1]
     assert new_entry["entity"] == "order_items"
     result = ingest_entity(spark, settings, "order_items", progress=lambda _: None)
@@ -183,12 +185,14 @@ def test_interrupted_batch_is_completed_by_the_next_run(
     """Rows committed but never logged (a crash between the two commits) are logged, not
     loaded again, by the next run."""
     settings = replace(
-        lakehouse_settings, landing=tmp_path / "landing", bronze=str(tmp_path / "bronze")
+        lakehouse_settings, landing=str(tmp_path / "landing"), bronze=str(tmp_path / "bronze")
     )
-    manifest = generate(settings.landing, "--days", "2", "--orders-per-day", "30", "--seed", "3")
+    manifest = generate(
+        settings.landing_dir, "--days", "2", "--orders-per-day", "30", "--seed", "3"
+    )
     ensure_bronze_tables(spark, settings)
-    files = list_landed_files(settings.landing, "order_items")
-    planned = [plan_file(file) for file in files[:1]]
+    files = list_landed_files(settings.landing_dir, "order_items")
+    planned = [plan_file(file, LocalLanding(settings.landing_dir)) for file in files[:1]]
     plan = BatchPlan(
         "order_items",
         "order_items-crashed-000001",
@@ -213,7 +217,7 @@ def test_interrupted_batch_is_completed_by_the_next_run(
     log = spark.read.format("delta").load(settings.bronze_table_path("_ingestion_log"))
     assert log.where("entity = 'order_items'").count() == len(files)
     rows_by_path = {
-        str((settings.landing / entry["path"]).resolve()): entry["rows"]
+        str((settings.landing_dir / entry["path"]).resolve()): entry["rows"]
         for entry in manifest["files"]
     }
     recovered = log.where(f"batch_id = '{plan.batch_id}'").first()
@@ -233,9 +237,9 @@ def test_bad_files_are_handled_and_the_rest_still_load(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = replace(
-        lakehouse_settings, landing=tmp_path / "landing", bronze=str(tmp_path / "bronze")
+        lakehouse_settings, landing=str(tmp_path / "landing"), bronze=str(tmp_path / "bronze")
     )
-    folder = settings.landing / "brands"
+    folder = settings.landing_dir / "brands"
     write(folder / "a_good.csv", b"brand_code,brand_name,category_code\nVOLT,Volt,CE\n")
     write(
         folder / "b_extra.csv",
@@ -315,3 +319,16 @@ def test_spark_file_uris_are_paired_with_the_landed_files(tmp_path: Path) -> Non
         source_files([*uris, "file:/elsewhere.csv"], files)
     with pytest.raises(RuntimeError, match="1 of the batch's 2 files"):
         source_files(uris[:1], files)
+
+
+def test_object_store_uris_are_paired_with_the_landed_files() -> None:
+    """On S3 the listing's key is the object's URI; Spark percent-encodes what needs it and
+    a row's file path spells the URI as ``inputFiles`` does."""
+    modified = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    keys = ["s3a://lake/landing/brands/plain.csv", "s3a://lake/landing/brands/a b#ü.csv"]
+    files = [LandedFile("brands", key, 1, modified) for key in keys]
+    uris = [keys[0], "s3a://lake/landing/brands/a%20b%23%C3%BC.csv"]
+    paired = source_files(uris, files)
+    assert [(item.uri, item.key) for item in paired] == list(zip(uris, keys, strict=True))
+    with pytest.raises(RuntimeError, match="not one of the batch's files"):
+        source_files([*uris, "s3a://other/landing/brands/plain.csv"], files)

@@ -31,10 +31,10 @@ def test_sigkill_mid_run_then_rerun_loads_every_row_once(
 ) -> None:
     home = tmp_path / "home"
     settings = replace(
-        lakehouse_settings, home=home, landing=home / "landing", bronze=str(home / "bronze")
+        lakehouse_settings, home=home, landing=str(home / "landing"), bronze=str(home / "bronze")
     )
     manifest = generate(
-        settings.landing, "--days", str(DAYS), "--orders-per-day", "150", "--seed", "11"
+        settings.landing_dir, "--days", str(DAYS), "--orders-per-day", "150", "--seed", "11"
     )
     table = Path(settings.bronze_table_path("order_items"))
 
@@ -69,7 +69,7 @@ def test_sigkill_mid_run_then_rerun_loads_every_row_once(
     assert 1 <= killed_at < DAYS, f"killed after {killed_at} of {DAYS} batches"
 
     rows_per_file = {
-        str((settings.landing / entry["path"]).resolve()): entry["rows"]
+        str((settings.landing_dir / entry["path"]).resolve()): entry["rows"]
         for entry in manifest["files"]
         if entry["entity"] == "order_items"
     }

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from ingestion.landing import LandedFile, list_landed_files, settle
+from ingestion.landing import LandedFile, LocalLanding, list_landed_files, settle
 from ingestion.loader import (
     EntityResult,
     ensure_bronze_tables,
@@ -37,7 +37,7 @@ def brand_rows(start: int, count: int) -> bytes:
 @pytest.fixture
 def zone(lakehouse_settings: Settings, tmp_path: Path) -> Settings:
     return replace(
-        lakehouse_settings, landing=tmp_path / "landing", bronze=str(tmp_path / "bronze")
+        lakehouse_settings, landing=str(tmp_path / "landing"), bronze=str(tmp_path / "bronze")
     )
 
 
@@ -55,9 +55,7 @@ def log_rows(spark: SparkSession, settings: Settings) -> list:
 
 
 def landed(name: str, size: int, modified: float) -> LandedFile:
-    return LandedFile(
-        "brands", Path(f"/l/{name}"), size, EPOCH + dt.timedelta(seconds=modified), name
-    )
+    return LandedFile("brands", f"/l/{name}", size, EPOCH + dt.timedelta(seconds=modified), name)
 
 
 def test_old_files_are_complete_without_waiting() -> None:
@@ -109,7 +107,7 @@ def test_a_file_written_slowly_while_ingests_run_lands_whole_and_once(
     """A writer appends rows for about ten seconds; ingests run all the while. Every row lands
     exactly once: no ingest reads the file half-written."""
     zone = replace(zone, settle_seconds=1.0)
-    path = zone.landing / "brands" / "slow.csv"
+    path = zone.landing_dir / "brands" / "slow.csv"
     path.parent.mkdir(parents=True)
     total = 100
 
@@ -143,7 +141,7 @@ def test_a_file_written_slowly_while_ingests_run_lands_whole_and_once(
 def test_a_file_changed_after_it_was_loaded_is_reported_not_silent(
     spark: SparkSession, zone: Settings, change: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = zone.landing / "brands" / "day1.csv"
+    path = zone.landing_dir / "brands" / "day1.csv"
     path.parent.mkdir(parents=True)
     path.write_bytes(HEADER + brand_rows(0, 5))
     old_mtime = time.time() - 60
@@ -174,7 +172,7 @@ def test_a_file_changed_after_it_was_loaded_is_reported_not_silent(
 def test_files_nothing_can_read_are_quarantined_and_never_block_the_others(
     spark: SparkSession, zone: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = zone.landing / "brands"
+    folder = zone.landing_dir / "brands"
     folder.mkdir(parents=True)
     (folder / "a_good.csv").write_bytes(HEADER + brand_rows(0, 3))
     # A first line of 2 MB: not a header; and one field longer than Python's csv limit.
@@ -217,13 +215,13 @@ def test_a_file_spark_cannot_read_is_set_aside_and_the_rest_of_its_batch_loads(
 ) -> None:
     """The header read fine, then Spark failed on the file (here: it vanished before the read):
     that file is quarantined with Spark's reason, the batch's other files are written."""
-    folder = zone.landing / "brands"
+    folder = zone.landing_dir / "brands"
     folder.mkdir(parents=True)
     for name, start in (("a.csv", 0), ("b.csv", 10), ("c.csv", 20)):
         (folder / name).write_bytes(HEADER + brand_rows(start, 2))
     ensure_bronze_tables(spark, zone)
-    files = list_landed_files(zone.landing, "brands")
-    planned = [plan_file(file) for file in files]
+    files = list_landed_files(zone.landing_dir, "brands")
+    planned = [plan_file(file, LocalLanding(zone.landing_dir)) for file in files]
     plan = new_plan("brands", 1, [item for item, _ in planned])
     (folder / "b.csv").unlink()
     loadable = [(file, match) for file, (_, match) in zip(files, planned, strict=True)]

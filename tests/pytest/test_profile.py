@@ -27,6 +27,12 @@ def render_output(target: str, env: dict[str, str]) -> dict:
         {},
         {"LAKEHOUSE_WAREHOUSE": "s3a://bucket/wh", "LAKEHOUSE_SHUFFLE_PARTITIONS": "8"},
         {"LAKEHOUSE_DRIVER_MEMORY": "12g", "LAKEHOUSE_SPARK_UI": "true"},
+        {
+            "LAKEHOUSE_LANDING": "s3a://lake/landing",
+            "LAKEHOUSE_BRONZE": "s3a://lake/bronze",
+            "LAKEHOUSE_S3_ENDPOINT": "http://127.0.0.1:9000",
+        },
+        {"LAKEHOUSE_BRONZE": "s3a://lake/bronze", "LAKEHOUSE_S3_ENDPOINT": "https://s3.example"},
     ],
 )
 def test_local_profile_matches_the_session_factory(

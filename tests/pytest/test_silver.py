@@ -310,7 +310,7 @@ def test_dim_date_spans_its_configured_range_and_warns_on_wrong_attributes(
     week = scalar(spark, "select week from gold.dim_date where date = date'2024-12-30'")
     assert week == "Week1-2025"
 
-    wrong = calendar_disagreements(built_scenario.settings.landing)
+    wrong = calendar_disagreements(built_scenario.settings.landing_dir)
     assert wrong > 0
     assert warn_failures(outcome, "assert_calendar_file_attributes_match_date") == wrong
 
