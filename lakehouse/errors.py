@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from lakehouse.jars import JarsError
 from lakehouse.printable import printable
 from lakehouse.settings import SettingsError
 from lakehouse.state_lock import EXIT_BUSY, StateBusyError
@@ -40,6 +41,9 @@ class Report:
 _DISK_FULL = ("No space left on device", "Disk quota exceeded")
 _READ_ONLY = ("Read-only file system",)
 _DENIED = ("Permission denied", "AccessDeniedException")
+_S3_NO_CREDENTIALS = ("NoAuthWithAWSException", "No AWS Credentials provided")
+_S3_FORBIDDEN = ("403 Forbidden", "Status Code: 403", "InvalidAccessKeyId", "SignatureDoesNotMatch")
+_S3_NO_BUCKET = ("NoSuchBucket", "UnknownStoreException")
 _MEMORY = ("java.lang.OutOfMemoryError", "Cannot allocate memory", "Java heap space")
 
 
@@ -82,6 +86,27 @@ def classify(error: BaseException, home: Path | None) -> Report:
             "writable folder (or remount it read-write)",
             1,
         )
+    if _has(text, _S3_NO_CREDENTIALS):
+        return Report(
+            "no AWS credentials for S3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and "
+            "AWS_SESSION_TOKEN for temporary ones), or run where an instance role provides them",
+            1,
+        )
+    if _has(text, _S3_FORBIDDEN):
+        return Report(
+            "S3 refused the request (403): check that the AWS credentials are right and may list, "
+            "read, write and delete under the lakehouse's s3a:// locations, and "
+            "LAKEHOUSE_S3_ENDPOINT",
+            1,
+        )
+    if _has(text, _S3_NO_BUCKET):
+        return Report(
+            "an S3 bucket of the lakehouse's locations does not exist: create it, or fix "
+            "LAKEHOUSE_LANDING, LAKEHOUSE_BRONZE or LAKEHOUSE_WAREHOUSE",
+            1,
+        )
+    if isinstance(error, JarsError):
+        return Report(str(error), 1, False)
     denied = next((item for item in chain(error) if isinstance(item, PermissionError)), None)
     if denied is not None or _has(text, _DENIED):
         target = getattr(denied, "filename", None) or home

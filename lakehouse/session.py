@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import urllib.parse
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -58,6 +59,15 @@ def driver_class_path(settings: Settings) -> str:
     return ":".join(f"{folder}/*" for folder in folders)
 
 
+def required_jars(settings: Settings) -> list[Path]:
+    """The cached jars a session needs: Delta's, and the S3 connector's when a location is on
+    S3. Missing ones are an error that says how to fetch them (nothing is fetched here)."""
+    jars = require_jars(settings.jars_dir)
+    if settings.uses_s3:
+        jars = [*jars, *require_connector(settings.s3_jars_dir)]
+    return jars
+
+
 def metastore_url(settings: Settings) -> str:
     return f"jdbc:derby:;databaseName={settings.metastore};create=true"
 
@@ -96,6 +106,23 @@ def spark_conf(settings: Settings, jars: list[Path] | None = None) -> dict[str, 
         # Executors on other machines get the jars shipped by Spark.
         conf["spark.jars"] = ",".join(str(jar) for jar in jars)
     return conf
+
+
+def ensure_s3_endpoint_reachable(settings: Settings, timeout: float = 5.0) -> None:
+    """Fail in seconds when a configured S3 endpoint does not answer (the connector retries
+    for minutes before it gives up)."""
+    if not (settings.uses_s3 and settings.s3_endpoint):
+        return
+    address = urllib.parse.urlsplit(settings.s3_endpoint)
+    port = address.port or (443 if address.scheme == "https" else 80)
+    try:
+        with socket.create_connection((address.hostname or "", port), timeout=timeout):
+            return
+    except OSError as error:
+        raise EnvironmentProblem(
+            f"the S3 endpoint {settings.s3_endpoint} does not answer "
+            f"({error.strerror or error}); start the store or fix LAKEHOUSE_S3_ENDPOINT"
+        ) from None
 
 
 def ensure_master_reachable(master: str, timeout: float = 5.0) -> None:
@@ -144,9 +171,8 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
     if active is not None:
         return active
     settings = settings or Settings.from_env()
-    jars = require_jars(settings.jars_dir)
-    if settings.uses_s3:
-        jars = [*jars, *require_connector(settings.s3_jars_dir)]
+    ensure_s3_endpoint_reachable(settings)
+    jars = required_jars(settings)
     ensure_metastore_free(settings)
     ensure_master_reachable(settings.spark_master)
     settings.home.mkdir(parents=True, exist_ok=True)

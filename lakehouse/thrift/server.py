@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from lakehouse.jars import require_jars
-from lakehouse.session import spark_conf
+from lakehouse.session import required_jars, spark_conf
 from lakehouse.settings import Settings
 from lakehouse.thrift import auth
 from lakehouse.thrift.process import (
@@ -188,7 +187,7 @@ def start(
     if current.running:
         return current, False
     creds = auth.credentials(settings)  # fails fast when the password is missing
-    jars = require_jars(settings.jars_dir)
+    jars = required_jars(settings)
     provider = auth.provider_jar(settings.jars_dir) if creds else None
     if port_in_use(settings.thrift_host, settings.thrift_port):
         raise PortInUseError(

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -196,6 +197,51 @@ def test_credentials_never_reach_logs_state_files_or_dbt_artifacts(
         assert SECRET_KEY.encode() not in body and ACCESS_KEY.encode() not in body, item["Key"]
     for secret in (ACCESS_KEY, SECRET_KEY):
         assert secret not in lakehouses.s3_run.output
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_every_command_works_unchanged_on_s3(lakehouses: Lakehouses, tmp_path: Path) -> None:
+    """`sql`, `build`, a plain `dbt build` and a Thrift server on the S3 state."""
+    env = lakehouses.s3_env
+    facts = census(env)["counts"]["gold.fct_order_items"]
+    query = lakehouse(
+        env, "sql", "select count(*) as n from gold.fct_order_items", "--format", "json"
+    )
+    assert query.code == 0, query.output[-3000:]
+    assert f'"n": {facts}' in query.output
+
+    built = lakehouse(env, "build", "--select", "dim_currencies")
+    assert built.code == 0, built.output[-3000:]
+
+    dbt_options = ("--target", "prod", "--select", "dim_currencies")
+    artifacts = ("--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"))
+    dbt = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "build", *dbt_options, *artifacts],
+        env={**env, "LAKEHOUSE_PROJECT_DIR": str(PROJECT)},
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert dbt.returncode == 0, (dbt.stdout + dbt.stderr)[-3000:]
+
+    thrift_env = {**env, "LAKEHOUSE_THRIFT_PORT": str(free_port())}
+    started = lakehouse(thrift_env, "thrift", "start")
+    try:
+        assert started.code == 0, started.output[-3000:]
+        through = lakehouse(
+            thrift_env, "build", "--target", "prod_thrift", "--select", "dim_currencies"
+        )
+        assert through.code == 0, through.output[-3000:]
+    finally:
+        stopped = lakehouse(thrift_env, "thrift", "stop")
+    assert stopped.code == 0, stopped.output[-3000:]
 
 
 def test_a_second_day_on_s3_merges_only_its_lines(lakehouses: Lakehouses, s3: S3) -> None:

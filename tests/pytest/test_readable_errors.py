@@ -18,6 +18,8 @@ import pytest
 from pyspark.sql import SparkSession
 from test_state_lock import lakehouse
 
+from lakehouse.errors import classify
+
 needs_root = pytest.mark.skipif(
     os.geteuid() != 0, reason="mounting a small or read-only file system needs root (CI is root)"
 )
@@ -63,6 +65,45 @@ def test_an_unreachable_master_is_said_in_seconds(tmp_path: Path) -> None:
     assert master in lines[0] and "does not answer" in lines[0]
     assert "lakehouse cluster start" in lines[0]
     details_file(process.stderr)
+
+
+def test_an_unreachable_s3_endpoint_is_said_in_seconds(tmp_path: Path) -> None:
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    process, seconds = lakehouse(
+        tmp_path / "home",
+        "sql",
+        "select 1",
+        LAKEHOUSE_BRONZE="s3a://lake/bronze",
+        LAKEHOUSE_S3_ENDPOINT=endpoint,
+    )
+    assert process.returncode == 1
+    assert seconds < 30, f"took {seconds:.0f} s"
+    first = our_lines(process.stderr, "sql")[0]
+    assert endpoint in first and "does not answer" in first and "LAKEHOUSE_S3_ENDPOINT" in first
+
+
+@pytest.mark.parametrize(
+    ("java_text", "says"),
+    [
+        (
+            "org.apache.hadoop.fs.s3a.auth.NoAuthWithAWSException: No AWS Credentials provided",
+            "set AWS_ACCESS_KEY_ID",
+        ),
+        (
+            "java.nio.file.AccessDeniedException: s3a://lake/bronze: getFileStatus on "
+            "s3a://lake/bronze: software.amazon.awssdk.services.s3.model.S3Exception: "
+            "Forbidden (Service: S3, Status Code: 403",
+            "S3 refused the request (403)",
+        ),
+        (
+            "org.apache.hadoop.fs.s3a.UnknownStoreException: `s3a://nope/bronze': Bucket does not exist",
+            "bucket of the lakehouse's locations does not exist",
+        ),
+    ],
+)
+def test_s3_failures_are_said_plainly(java_text: str, says: str) -> None:
+    report = classify(RuntimeError(f"An error occurred while calling o42.load.\n{java_text}"), None)
+    assert report.exit_code == 1 and says in report.message
 
 
 def test_too_little_driver_memory_is_refused_before_the_jvm_starts(tmp_path: Path) -> None:
