@@ -37,18 +37,24 @@ def delta_coordinate() -> str:
     return f"io.delta:delta-spark_{spark_major_minor}_{SCALA_VERSION}:{delta_version}"
 
 
-def cached_jars(jars_dir: Path) -> list[Path] | None:
-    """The cached jars for the current coordinate, or None when the cache is missing or stale."""
-    manifest = jars_dir / MANIFEST
-    if not manifest.is_file():
+def cached_from_manifest(folder: Path, manifest: str, coordinate: str) -> list[Path] | None:
+    """The jars ``folder``'s manifest lists for ``coordinate``, or None when the manifest is
+    missing, records another coordinate (another pyspark or Delta), or a jar is gone."""
+    path = folder / manifest
+    if not path.is_file():
         return None
-    recorded = json.loads(manifest.read_text())
-    if recorded.get("coordinate") != delta_coordinate():
+    recorded = json.loads(path.read_text())
+    if recorded.get("coordinate") != coordinate:
         return None
-    jars = [jars_dir / name for name in recorded.get("jars", [])]
+    jars = [folder / name for name in recorded.get("jars", [])]
     if not jars or not all(jar.is_file() for jar in jars):
         return None
     return jars
+
+
+def cached_jars(jars_dir: Path) -> list[Path] | None:
+    """The cached jars for the current coordinate, or None when the cache is missing or stale."""
+    return cached_from_manifest(jars_dir, MANIFEST, delta_coordinate())
 
 
 def require_jars(jars_dir: Path) -> list[Path]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyspark
 
-from lakehouse.jars import JarsError, resolve_with_ivy, swap_in
+from lakehouse.jars import JarsError, cached_from_manifest, resolve_with_ivy, swap_in
 
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
 SDK_BUNDLE = "software.amazon.awssdk:bundle"
@@ -46,16 +46,7 @@ def connector_coordinate() -> str:
 
 def cached_connector(s3_dir: Path) -> list[Path] | None:
     """The cached connector jars for this pyspark, or None when missing or stale."""
-    manifest = s3_dir / MANIFEST
-    if not manifest.is_file():
-        return None
-    recorded = json.loads(manifest.read_text())
-    if recorded.get("coordinate") != connector_coordinate():
-        return None
-    jars = [s3_dir / name for name in recorded.get("jars", [])]
-    if not jars or not all(jar.is_file() for jar in jars):
-        return None
-    return jars
+    return cached_from_manifest(s3_dir, MANIFEST, connector_coordinate())
 
 
 def require_connector(s3_dir: Path) -> list[Path]:

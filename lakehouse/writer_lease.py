@@ -234,7 +234,14 @@ def hold_writer_leases(
         def renew() -> None:
             while not stop.wait(RENEW_SECONDS):
                 for lease in leases:
-                    if lease.holder is not None and not lease.renew():
+                    if lease.holder is None:
+                        continue
+                    try:
+                        kept = lease.renew()
+                    except Exception as error:  # a passing network fault: try again next time
+                        say(f"lakehouse: could not renew the writer lease on {lease.root}: {error}")
+                        continue
+                    if not kept:
                         say(
                             f"lakehouse: WARNING: the writer lease on {lease.root} was taken "
                             "over by another driver; this process should not write there"
