@@ -50,6 +50,8 @@ BUCKET = "bench"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret"}
 COMMANDS = ("ingest", "build")
 _REQUEST = re.compile(r'"(GET|PUT|HEAD|POST|DELETE) ')
+# werkzeug colours the request line of any status but 200 (a 206 ranged read, a 404 probe).
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class RequestCounter(logging.Handler):
@@ -60,7 +62,7 @@ class RequestCounter(logging.Handler):
         self.counts: Counter[str] = Counter()
 
     def emit(self, record: logging.LogRecord) -> None:
-        match = _REQUEST.search(record.getMessage())
+        match = _REQUEST.search(_COLOUR.sub("", record.getMessage()))
         if match:
             self.counts[match.group(1)] += 1
 
@@ -203,6 +205,7 @@ def main() -> int:
         "s3_over_local": ratios,
         "s3_requests_median": request_medians,
         "all_seconds": seconds,
+        "all_s3_requests": requests,
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "s3.json").write_text(json.dumps(result, indent=2) + "\n")
