@@ -107,6 +107,10 @@ def run_dbt(
         # Only production does: Bronze is shared, and a dev or CI build never writes it.
         if ensure_bronze and environment_of(target) == PROD:
             ensure_bronze_tables(get_spark(settings), settings)
+        elif settings.uses_s3:
+            # Start the session here rather than in dbt-spark, so that a dev or CI build on S3
+            # tables holds the writer lease too (see writer_lease); dbt-spark reuses it.
+            get_spark(settings)
     defaults = {
         "--target": target,
         "--project-dir": str(settings.project_dir),

@@ -40,7 +40,7 @@ def s3_conf(settings: Settings) -> dict[str, str]:
     """Hadoop's S3 connector settings. Always stated (with the connector's own defaults when no
     endpoint is set), so that the dbt profile, which cannot leave a key out, states the same.
     Credentials are never set here: the connector's default chain reads the standard AWS
-    variables, profile files and instance roles."""
+    variables and instance roles."""
     endpoint = settings.s3_endpoint
     return {
         # An S3-compatible store (MinIO, Ceph, moto) is addressed by path, not virtual host.

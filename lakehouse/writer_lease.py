@@ -31,13 +31,24 @@ from dataclasses import asdict, dataclass
 from py4j.protocol import Py4JJavaError
 from pyspark.sql import SparkSession
 
-from lakehouse.state_lock import StateBusyError
+from lakehouse.state_lock import EXIT_BUSY, StateBusyError
 
 LEASE_FILE = "_lakehouse_writer.json"
 RENEW_SECONDS = 30.0
 EXPIRE_SECONDS = 120.0
 _CREATE_IF_ABSENT = "fs.option.create.conditional.overwrite"
 _OVERWRITE_IF_ETAG = "fs.option.create.conditional.overwrite.etag"
+# How a conditional write that found the object changed comes back through S3A: 412 when the
+# condition failed, 409 when another conditional write of the key was in flight (retry).
+_CONDITION_FAILED = (
+    "PreconditionFailed",
+    "Precondition Failed",
+    "Status Code: 412",
+    "RemoteFileChangedException",
+    "FileAlreadyExistsException",
+    "ConditionalRequestConflict",
+    "Status Code: 409",
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,19 @@ class LeaseHeldError(StateBusyError):
             f"or {EXPIRE_SECONDS:.0f} s after its last renewal",
         )
         self.holder = holder
+
+
+_FIELDS = tuple(LeaseHolder.__dataclass_fields__)
+
+
+def parse_holder(raw: bytes) -> LeaseHolder | None:
+    """A stored lease, or None when it cannot be read. Fields a later version may add are
+    ignored, not taken for a garbled (and so stale) lease."""
+    try:
+        stored = json.loads(raw)
+        return LeaseHolder(**{name: stored[name] for name in _FIELDS})
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def is_stale(
@@ -132,10 +156,7 @@ class WriterLease:
             if "FileNotFoundException" in str(error.java_exception):
                 return None
             raise
-        try:
-            return LeaseHolder(**json.loads(raw)), etag
-        except (ValueError, TypeError):
-            return None, etag
+        return parse_holder(raw), etag
 
     def _write(self, holder: LeaseHolder, etag: str | None) -> None:
         """Create the lease if absent (``etag`` None) or replace exactly version ``etag``."""
@@ -151,7 +172,7 @@ class WriterLease:
             stream.close()  # S3A uploads on close: the condition is checked here
         except Py4JJavaError as error:
             text = str(error.java_exception)
-            if any(sign in text for sign in ("412", "PreconditionFailed", "FileAlreadyExists")):
+            if any(sign in text for sign in _CONDITION_FAILED):
                 raise ConditionFailed(text) from None
             raise
 
@@ -178,11 +199,17 @@ class WriterLease:
                     say(f"lakehouse: taking over the writer lease on {self.root} ({left}: gone)")
                     self._write(mine, etag)
             except ConditionFailed:
-                continue  # another process wrote it between our read and write: look again
-            self.holder = mine
-            return mine
-        found = self.read()
-        raise LeaseHeldError(self.root, found[0] if found else None)
+                # Another process wrote it between our read and write, or the store answered a
+                # retry of our own successful write: look again.
+                if self._holds(mine):
+                    break
+                continue
+            break
+        else:
+            found = self.read()
+            raise LeaseHeldError(self.root, found[0] if found else None)
+        self.holder = mine
+        return mine
 
     def renew(self) -> bool:
         """Renew our lease; False when it is no longer ours (taken over as stale)."""
@@ -195,17 +222,23 @@ class WriterLease:
         try:
             self._write(renewed, found[1])
         except ConditionFailed:
-            return False
+            if not self._holds(renewed):  # not a retry of our own write that got through
+                return False
         self.holder = renewed
         return True
+
+    def _holds(self, holder: LeaseHolder) -> bool:
+        """Whether the stored lease is exactly ``holder`` (same token and renewal)."""
+        found = self.read()
+        return found is not None and found[0] == holder
 
     def release(self) -> None:
         if self.holder is None:
             return
         found = self.read()
-        if found is not None and found[0] is not None and found[0].token == self.holder.token:
+        mine, self.holder = self.holder, None
+        if found is not None and found[0] is not None and found[0].token == mine.token:
             self._fs.delete(self._path, False)
-        self.holder = None
 
 
 def lease_roots(locations: list[str]) -> list[str]:
@@ -242,11 +275,15 @@ def hold_writer_leases(
                         say(f"lakehouse: could not renew the writer lease on {lease.root}: {error}")
                         continue
                     if not kept:
+                        # Another driver took the lease over (this one looked dead to it): stop
+                        # at once rather than commit beside it. Delta's commits are atomic, so
+                        # stopping anywhere is safe; the next run finishes the work.
                         say(
-                            f"lakehouse: WARNING: the writer lease on {lease.root} was taken "
-                            "over by another driver; this process should not write there"
+                            f"lakehouse: the writer lease on {lease.root} was taken over by "
+                            "another driver (this process did not renew it for "
+                            f"{EXPIRE_SECONDS:.0f} s); stopping so as not to write beside it"
                         )
-                        lease.holder = None
+                        os._exit(EXIT_BUSY)
 
         def release() -> None:
             stop.set()

@@ -7,6 +7,7 @@ import sys
 import time
 
 from ingestion.contract import ENTITIES
+from ingestion.hadoop_landing import open_landing
 from ingestion.loader import EntityResult, ensure_bronze_tables, ingest_entities
 from lakehouse.result_format import render_table
 from lakehouse.session import get_spark
@@ -135,6 +136,9 @@ def ingest(
     started = time.monotonic()
     spark = get_spark(settings)
     progress(f"ingesting {settings.landing} -> {settings.bronze}")
+    if not settings.landing_is_local and not open_landing(spark, settings.landing).exists():
+        # An object store has no folders to be missing: say so, in case the URI has a typo.
+        progress(f"note: nothing has landed under {settings.landing} yet")
     ensure_bronze_tables(spark, settings)
     results = ingest_entities(
         spark, settings, entities, max_files_per_batch=max_files_per_batch, progress=progress

@@ -4,6 +4,7 @@ lease itself is exercised against a real S3 server in test_object_storage)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -13,6 +14,7 @@ from lakehouse.writer_lease import (
     LeaseHolder,
     is_stale,
     lease_roots,
+    parse_holder,
 )
 
 NOW = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.timezone.utc)
@@ -56,3 +58,12 @@ def test_the_refusal_names_the_holder_and_what_to_do() -> None:
     message = str(LeaseHeldError("s3a://lake/bronze", holder(host="etl-7", pid=4242)))
     assert "pid 4242 on etl-7" in message and "`lakehouse run`" in message
     assert "one writing driver at a time" in message and "wait for it to finish" in message
+
+
+def test_a_stored_lease_is_read_whatever_fields_a_later_version_adds() -> None:
+    stored = {**holder().__dict__, "pid": 7, "lease_format": 2}
+    assert parse_holder(json.dumps(stored).encode()) == LeaseHolder(
+        **{**holder().__dict__, "pid": 7}
+    )
+    assert parse_holder(b"{not json") is None
+    assert parse_holder(json.dumps({"pid": 7}).encode()) is None
