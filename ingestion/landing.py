@@ -183,6 +183,24 @@ def _epoch_seconds(file: LandedFile) -> float:
     return modified_millis(file.modified_at) / 1000
 
 
+# A landing zone's listing as a value: (location, size, modification time in ms) of every file.
+Listing = frozenset[tuple[str, int, int]]
+
+
+def landing_listing(zone: LandingZone, entities: Sequence[str]) -> Listing:
+    """Every listed file of ``entities``: what changes when a file lands, grows or is replaced
+    (the watch mode and the scheduler's trigger compare two of these)."""
+    return frozenset(
+        (file.key, *file.signature) for entity in entities for file in zone.list_files(entity)
+    )
+
+
+def settled_part(listing: Listing, seconds: float, now: float) -> Listing:
+    """The files of ``listing`` last modified at least ``seconds`` before ``now`` (epoch
+    seconds): complete by the settling rule, without waiting."""
+    return frozenset(entry for entry in listing if now - entry[2] / 1000 >= seconds)
+
+
 class LocalLanding:
     """A landing zone in a local folder."""
 

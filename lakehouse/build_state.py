@@ -89,6 +89,8 @@ class BuildPlan:
 
     dbt_args: list[str]
     reason: str
+    # dbt listed no fresher source and no changed node: the selection is empty.
+    nothing_to_build: bool = False
 
     @property
     def everything(self) -> bool:
@@ -166,4 +168,4 @@ def plan_build(
         return BuildPlan(args, f"{'; '.join(said)}: building them and what depends on them")
     said.append("no code changed")
     action = "building it and what depends on it" if new else "nothing to build"
-    return BuildPlan(args, f"{'; '.join(said)}: {action}")
+    return BuildPlan(args, f"{'; '.join(said)}: {action}", nothing_to_build=not new)

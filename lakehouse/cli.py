@@ -22,6 +22,8 @@ COMMANDS = (
     "generate",
     "ingest",
     "build",
+    "build_changed",
+    "dbt_passthrough",
     "dev",
     "ci",
     "sql",
@@ -32,9 +34,9 @@ COMMANDS = (
 
 # Commands that open the embedded metastore or write the state folder: one at a time per
 # state folder (see state_lock).
-LOCKED_COMMANDS = frozenset({"run", "ingest", "build", "dev", "ci", "sql"})
+LOCKED_COMMANDS = frozenset({"run", "ingest", "build", "build-changed", "dbt", "dev", "ci", "sql"})
 # Commands that hand every argument after them to dbt, untouched and in order.
-DBT_COMMANDS = frozenset({"build", "dev", "ci"})
+DBT_COMMANDS = frozenset({"build", "dbt", "dev", "ci"})
 
 EPILOG = """\
 exit codes: 0 success; 1 the work failed (a dbt test, a quarantined or changed file, a query
@@ -81,17 +83,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def takes_the_lock(args_list: Sequence[str]) -> bool:
-    return (
-        args_list[:1] != []
-        and args_list[0] in LOCKED_COMMANDS
-        and not ({"-h", "--help"} & set(args_list[1:]))
+    """Whether the command holds the state lock for its whole run. `ingest --watch` runs for
+    days and takes it per batch instead (lakehouse.watch)."""
+    if not args_list or args_list[0] not in LOCKED_COMMANDS:
+        return False
+    options = set(args_list[1:])
+    return not ({"-h", "--help"} & options) and not (
+        args_list[0] == "ingest" and "--watch" in options
     )
 
 
 def dispatch(args_list: list[str]) -> int:
     """Parse the arguments and run the subcommand's handler."""
     parser = build_parser()
-    # `build`, `dev` and `ci` hand everything after them to dbt untouched and in order,
+    # `build`, `dbt`, `dev` and `ci` hand everything after them to dbt untouched and in order,
     # including options dbt knows and we don't (argparse would reorder them); only their
     # `--help` is ours.
     if args_list[:1] and args_list[0] in DBT_COMMANDS and not set(args_list[1:]) & {"-h", "--help"}:

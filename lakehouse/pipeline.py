@@ -31,7 +31,7 @@ from lakehouse.build_state import (
     save_last_build,
     unreadable_sources,
 )
-from lakehouse.dbt_runner import run_dbt
+from lakehouse.dbt_runner import DbtOutcome, run_dbt
 from lakehouse.session import get_spark
 from lakehouse.settings import Settings
 
@@ -150,6 +150,31 @@ def plan_incremental_build(spark: SparkSession, settings: Settings) -> BuildPlan
     return plan_build(last, existing, unreadable_sources(freshness), changes)
 
 
+def plan_changed_build(
+    spark: SparkSession, settings: Settings, *, build_all: bool = False
+) -> tuple[BuildPlan, Path]:
+    """What `lakehouse run` builds after ingesting (see build_state), and the source
+    freshness results a successful build of it is saved with."""
+    freshness = settings.dbt_target_dir / SOURCES_FILE
+    if build_all:
+        # Freshness still runs: its results are what the next run compares with.
+        source_freshness(settings)
+        return BuildPlan([], "--all: building everything"), freshness
+    return plan_incremental_build(spark, settings), freshness
+
+
+def build_planned(settings: Settings, plan: BuildPlan, freshness: Path) -> DbtOutcome:
+    """`dbt build` of a planned selection (unit tests left out); on success the build's
+    manifest and ``freshness`` become the state the next plan compares with."""
+    # The caller ensured the Bronze tables (before ingesting, or before planning).
+    outcome = run_dbt(
+        "build", [*plan.dbt_args, *PRODUCTION_EXCLUDES], settings, ensure_bronze=False
+    )
+    if outcome.success and freshness.is_file():
+        save_last_build(settings)
+    return outcome
+
+
 def run_pipeline(
     settings: Settings,
     sample: SampleSize,
@@ -170,24 +195,16 @@ def run_pipeline(
     ensure_bronze_tables(spark, settings)
     ingested = ingest_entities(spark, settings, ENTITIES, progress=say)
     scope = None
-    planned = not dbt_args
-    if planned:
+    if dbt_args:
+        say("building Silver and Gold with dbt (seeds, models, data tests) …")
+        outcome = run_dbt("build", dbt_args, settings, ensure_bronze=False)
+    else:
         say("checking what changed since the last build (dbt source freshness, state) …")
-        if build_all:
-            # Freshness still runs: its results are what the next run compares with.
-            freshness = source_freshness(settings)
-            plan = BuildPlan([], "--all: building everything")
-        else:
-            plan = plan_incremental_build(spark, settings)
-            freshness = settings.dbt_target_dir / SOURCES_FILE
+        plan, freshness = plan_changed_build(spark, settings, build_all=build_all)
         scope = plan.reason
         say(f"dbt: {scope}")
-        dbt_args = [*plan.dbt_args, *PRODUCTION_EXCLUDES]
-    say("building Silver and Gold with dbt (seeds, models, data tests) …")
-    # The Bronze tables were ensured before ingesting, above.
-    outcome = run_dbt("build", dbt_args, settings, ensure_bronze=False)
-    if planned and outcome.success and freshness is not None and freshness.is_file():
-        save_last_build(settings)
+        say("building Silver and Gold with dbt (seeds, models, data tests) …")
+        outcome = build_planned(settings, plan, freshness)
     return RunOutcome(
         ingested,
         build_report(outcome.result.result),

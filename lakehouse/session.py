@@ -165,23 +165,33 @@ def ensure_metastore_free(settings: Settings) -> None:
         )
 
 
-def get_spark(settings: Settings | None = None) -> SparkSession:
-    """The process-wide lakehouse session (created on first call, reused after)."""
+def get_spark(settings: Settings | None = None, *, metastore: bool = True) -> SparkSession:
+    """The process-wide lakehouse session (created on first call, reused after).
+
+    ``metastore=False`` is for work on path-based tables only (`lakehouse ingest --watch`):
+    the session gets Spark's in-memory catalog and never opens the embedded Derby metastore,
+    which admits one process, so builds can run beside it."""
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
     settings = settings or Settings.from_env()
     ensure_s3_endpoint_reachable(settings)
     jars = required_jars(settings)
-    ensure_metastore_free(settings)
+    if metastore:
+        ensure_metastore_free(settings)
     ensure_master_reachable(settings.spark_master)
     settings.home.mkdir(parents=True, exist_ok=True)
     # Python workers must run the same interpreter as the driver (the project's venv).
     spark_process_environment(sys.executable, "127.0.0.1")
+    conf = spark_conf(settings, jars)
+    if not metastore:
+        conf["spark.sql.catalogImplementation"] = "in-memory"
     builder = SparkSession.builder
-    for key, value in spark_conf(settings, jars).items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
-    spark = builder.enableHiveSupport().getOrCreate()
+    if metastore:
+        builder = builder.enableHiveSupport()
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     # Tables on S3: one writing driver at a time, across machines (see writer_lease).
     hold_writer_leases(

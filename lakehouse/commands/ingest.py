@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 
 from ingestion.contract import ENTITIES
@@ -12,6 +13,11 @@ from ingestion.loader import EntityResult, ensure_bronze_tables, ingest_entities
 from lakehouse.result_format import render_table
 from lakehouse.session import get_spark
 from lakehouse.settings import Settings
+from lakehouse.watch import Watcher, stop_on_signals, watch
+
+# Seconds between looks at the landing zone in --watch mode: a listing costs little; a batch
+# starts at most this long after a file is complete.
+DEFAULT_INTERVAL = 10.0
 
 DESCRIPTION = """\
 Load every newly landed file of each entity from <landing>/<entity>/**/*.csv into its
@@ -31,12 +37,18 @@ path-based Bronze Delta table (<LAKEHOUSE_BRONZE>/<entity>), exactly once:
     1), not reloaded; a file Spark cannot read is quarantined and the others still load;
     a run that was killed part-way is completed by the next one.
 
-Progress goes to stderr, the summary table to stdout."""
+Progress goes to stderr, the summary table to stdout.
+
+With --watch it keeps running: every --interval seconds it looks at the landing zone and, when
+files have landed or changed, runs a batch under the same rules, printing one line per batch
+(files, rows, quarantined). It holds the state folder's lock only while a batch runs and never
+opens the metastore, so builds (`lakehouse run`, a scheduler) can run beside it. SIGTERM or
+Ctrl-C stops it between batches; after a SIGKILL, the next start completes the cut batch."""
 
 EPILOG = """\
-exit codes: 0 all files loaded (or nothing new); 1 a file was quarantined (0 with
---allow-quarantined) or changed after it was loaded; 2 invalid arguments or configuration;
-75 another command is using the state folder."""
+exit codes: 0 all files loaded (or nothing new), or --watch stopped by a signal; 1 a file was
+quarantined (0 with --allow-quarantined) or changed after it was loaded; 2 invalid arguments or
+configuration; 75 another command is using the state folder."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,7 +83,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="exit 0 even when a file was quarantined",
     )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep running: ingest files as they land, until SIGTERM or Ctrl-C",
+    )
+    parser.add_argument(
+        "--interval",
+        type=_positive_seconds,
+        metavar="S",
+        help=f"with --watch: seconds between looks at the landing zone (default: {DEFAULT_INTERVAL:g})",
+    )
     parser.set_defaults(handler=run)
+
+
+def _positive_seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
+    return value
 
 
 def _positive(raw: str) -> int:
@@ -121,7 +154,42 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     entities = args.entity or list(ENTITIES)
+    if args.watch:
+        interval = DEFAULT_INTERVAL if args.interval is None else args.interval
+        return watch_landing(settings, entities, args.max_files_per_batch, interval)
+    if args.interval is not None:
+        print("lakehouse ingest: --interval goes with --watch", file=sys.stderr)
+        return 2
     return ingest(settings, entities, args.max_files_per_batch, args.allow_quarantined)
+
+
+def watch_landing(
+    settings: Settings, entities: list[str], max_files_per_batch: int, interval: float
+) -> int:
+    """`--watch`: batches until SIGTERM or Ctrl-C (see lakehouse.watch)."""
+
+    def say(message: str) -> None:
+        print(message, flush=True)
+
+    def details(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        # Signals stop the loop from here on, including during Spark's start.
+        spark = get_spark(settings, metastore=False)
+        settle = f", files complete once unchanged for {settings.settle_seconds:g} s"
+        say(
+            f"watching {settings.landing} -> {settings.bronze} every {interval:g} s"
+            f"{settle if settings.landing_is_local else ''}; SIGTERM or Ctrl-C stops"
+        )
+        watcher = Watcher(spark, settings, entities, max_files_per_batch, say, details)
+        totals = watch(watcher, interval, stop)
+    say(
+        f"stopped after {totals.batches} batch(es): {totals.files} file(s), "
+        f"{totals.rows:,} rows, {totals.quarantined} quarantined"
+    )
+    return 0
 
 
 def ingest(

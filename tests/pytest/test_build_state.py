@@ -75,6 +75,20 @@ def test_nothing_new_says_so(tmp_path: Path) -> None:
     plan = plan_build(last_build(tmp_path), EXISTING, [], Changes([], []))
     assert plan.reason.startswith("no new Bronze data")
     assert plan.reason.endswith("nothing to build")
+    assert plan.nothing_to_build
+
+
+def test_only_an_empty_selection_is_nothing_to_build(tmp_path: Path) -> None:
+    last = last_build(tmp_path)
+    plans = [
+        plan_build(None, EXISTING, [], None),
+        plan_build(last, EXISTING, [], None),  # dbt could not say what changed
+        plan_build(last, EXISTING, ["bronze.customers"], Changes([], [])),
+        plan_build(last, EXISTING, [], Changes(["bronze.brands"], [])),
+        plan_build(last, EXISTING, [], Changes([], ["dim_brands"])),
+        plan_build(last, {"gold.fct_order_items"}, [], Changes([], [])),
+    ]
+    assert not any(plan.nothing_to_build for plan in plans)
 
 
 def test_a_source_without_a_load_time_is_selected_explicitly(tmp_path: Path) -> None:
