@@ -13,7 +13,7 @@ help:
 	@echo "make run    generate sample data, ingest, build with dbt, print a summary"
 	@echo "make test   lint (ruff, sqlfluff) and the test suite"
 	@echo "make setup  venv + pinned packages + Delta jars (run by the two above)"
-	@echo "make test-slow  whole project through Thrift, on a standalone cluster and on S3"
+	@echo "make test-slow  whole project through Thrift, on a standalone cluster, on S3, under Airflow"
 	@echo "make lint | make format | make clean"
 	@echo "benchmarks: bench/*.py (see bench/results/README.md)"
 
@@ -26,10 +26,10 @@ $(SETUP_STAMP): pyproject.toml scripts/setup.sh
 setup: $(SETUP_STAMP)
 	@$(BIN)/lakehouse setup-jars
 
-# What only the tests need (a headless browser for the docs test).
+# What only the tests need (Airflow for the DAG's tests, a headless browser for the docs test).
 TEST_STAMP := $(VENV)/.lakehouse-test-setup
 $(TEST_STAMP): $(SETUP_STAMP) scripts/setup-test.sh
-	bash scripts/setup-test.sh
+	VENV=$(VENV) bash scripts/setup-test.sh
 	touch $@
 
 run: setup
@@ -45,8 +45,9 @@ test: lint $(TEST_STAMP)
 
 # Deselected from `make test` to keep CI within 15 minutes: the whole project built through a
 # password-protected Thrift server, on a standalone cluster and on S3 (a local S3 server, with
-# the S3 connector fetched once into the jar cache), each compared with local disk.
-test-slow: setup
+# the S3 connector fetched once into the jar cache), each compared with local disk; the
+# Airflow DAG run end to end with dag.test().
+test-slow: setup $(TEST_STAMP)
 	@$(BIN)/lakehouse setup-jars --s3
 	$(BIN)/pytest -m slow
 

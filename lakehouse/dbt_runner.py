@@ -14,6 +14,7 @@ a `_thrift` target no local Spark is started at all: dbt talks to the server.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,5 +124,8 @@ def run_dbt(
     for option, value in defaults.items():
         if (named if option == "--target" else option_value(dbt_args, option)) is None:
             args += [option, value]
+    if not sys.stdout.isatty() and not {"--use-colors", "--no-use-colors"} & set(dbt_args):
+        # Output into a file or a pipe (cron, a scheduler's task log): colour codes are noise.
+        args.append("--no-use-colors")
     result = dbtRunner().invoke(args)
     return DbtOutcome(success=bool(result.success), result=result)

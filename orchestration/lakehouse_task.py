@@ -12,7 +12,6 @@ turned into the task's outcome.
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import subprocess
@@ -45,15 +44,12 @@ def run_lakehouse(*args: str, skip_exit_code: int | None = None) -> None:
     log line by line as it comes."""
     command = [lakehouse_executable(), *args]
     print(f"$ {shlex.join(command)}", flush=True)
-    # A task log is a file: dbt's colour codes would only be noise in it.
-    environment = {**os.environ, "DBT_USE_COLORS": "false"}
     with subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         bufsize=1,
-        env=environment,
     ) as process:
         try:
             assert process.stdout is not None

@@ -122,3 +122,37 @@ def test_the_warehouse_check_lists_tables_not_temporary_views(spark: SparkSessio
         spark.sql("drop table gold.summary_probe")
     assert "gold.summary_probe" in names
     assert "gold.summary_probe__dbt_tmp" not in names
+
+
+def test_the_watch_mode_takes_the_state_lock_per_batch_not_for_its_whole_run() -> None:
+    assert cli.takes_the_lock(["ingest"])
+    assert cli.takes_the_lock(["build-changed"])
+    assert cli.takes_the_lock(["dbt", "source", "freshness"])
+    assert not cli.takes_the_lock(["ingest", "--watch", "--interval", "5"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "--interval", "5"], "--interval goes with --watch"),
+        (["ingest", "--watch", "--interval", "0"], "must be a number of seconds above 0"),
+        (["ingest", "--watch", "--interval", "soon"], "'soon' is not a number of seconds"),
+        (["build-changed", "--skip-exit-code", "75"], "must be 0, or 3 to 125 other than 75"),
+        (["dbt"], "name a dbt command, e.g. `lakehouse dbt source freshness`"),
+    ],
+)
+def test_scheduling_arguments_are_checked_before_anything_runs(
+    args: list[str],
+    message: str,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LAKEHOUSE_LANDING", str(tmp_path))
+    try:
+        code = cli.main(args)
+    except SystemExit as usage_error:  # argparse's own refusal
+        code = usage_error.code
+    assert code == 2
+    assert message in capsys.readouterr().err

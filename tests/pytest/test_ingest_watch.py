@@ -1,6 +1,9 @@
-"""`lakehouse ingest --watch` as a real process: files dropped while it watches are loaded at
-the next look; a file written in place over several intervals is loaded once, whole, after it
-settles; SIGTERM stops it between batches and a restart loses and duplicates nothing."""
+"""`lakehouse ingest --watch`: files dropped while it watches are loaded by a batch that starts
+within two intervals; a file written in place over several intervals is loaded once, whole,
+after it settles; SIGTERM stops it between batches and a restart loses and duplicates nothing.
+
+The first test runs the watch loop in this process, on the shared session (seconds); the
+second runs the real command twice, with signals (a JVM start each: the slow tier)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bronze_helpers import generate
@@ -23,6 +27,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.settings import Settings
+from lakehouse.watch import Watcher, watch
 
 INTERVAL = 3.0
 SETTLE = 2.0
@@ -115,10 +120,10 @@ def start_watch(watch_settings: Settings) -> Iterator[object]:
         return started[-1]
 
     yield start
-    for watch in started:
-        if watch.process.poll() is None:
-            watch.process.kill()
-            watch.process.wait()
+    for running in started:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait()
 
 
 def batch_started(found: re.Match[str]) -> float:
@@ -140,63 +145,105 @@ def write_slowly(source: Path, target: Path, seconds: float) -> None:
             time.sleep(seconds / pieces)
 
 
-def test_watch_loads_what_lands_once_whole_and_survives_a_restart(
-    spark: SparkSession, watch_settings: Settings, start_watch, tmp_path: Path
+def bronze_rows_by_file(spark: SparkSession, settings: Settings, entity: str) -> dict[str, int]:
+    bronze = spark.read.format("delta").load(settings.bronze_table_path(entity))
+    return {
+        row._source_file: row.n
+        for row in bronze.groupBy("_source_file").agg(F.count("*").alias("n")).collect()
+    }
+
+
+def landed_rows(landing: Path, manifest: dict[str, Any], entity: str) -> dict[str, int]:
+    return {
+        str((landing / entry["path"]).resolve()): entry["rows"]
+        for entry in manifest["files"]
+        if entry["entity"] == entity
+    }
+
+
+def test_what_lands_while_it_watches_is_loaded_soon_and_a_slow_file_once_whole(
+    spark: SparkSession, watch_settings: Settings, tmp_path: Path
 ) -> None:
     landing = watch_settings.landing_dir
     generate(landing, "--days", "1", *SMALL)
-    watch = start_watch()
-    watch.wait_for_batch()
+    lines: list[str] = []
+    # Order lines only (`--entity order_items`): what is checked here is the same for every
+    # entity, and each entity costs its own Delta commits per batch.
+    watcher = Watcher(spark, watch_settings, ["order_items"], 100, lines.append, lines.append)
+    stop = threading.Event()
+    loop = threading.Thread(target=watch, args=(watcher, INTERVAL, stop))
+    loop.start()
+    try:
+        seen, _first = wait_for_loading_batch(lines, 0)
+
+        # Files dropped while it watches: loaded by a batch that starts within two intervals.
+        dropped_at = time.time()
+        generate(landing, "--append", "--days", "1", "--dimension-exports", "0")
+        seen, second = wait_for_loading_batch(lines, seen)
+        assert batch_started(second) - dropped_at <= 2 * INTERVAL + 1  # the line has whole seconds
+
+        # A file written in place over several intervals: loaded once, whole, after it settles
+        # (the looks while it grows find it still being written and load nothing).
+        scratch = tmp_path / "scratch"
+        shutil.copytree(landing, scratch)
+        later = generate(scratch, "--append", "--days", "1", "--dimension-exports", "0")
+        [day] = [
+            entry
+            for entry in later["files"]
+            if entry["entity"] == "order_items" and not (landing / entry["path"]).exists()
+        ]
+        write_slowly(scratch / day["path"], landing / day["path"], seconds=3 * INTERVAL)
+        seen, third = wait_for_loading_batch(lines, seen)
+        assert (int(third["files"]), int(third["rows"])) == (1, day["rows"]), lines
+    finally:
+        stop.set()
+        loop.join(timeout=300)
+    assert not loop.is_alive()
+    expected = landed_rows(scratch, later, "order_items")
+    expected = {path.replace(str(scratch), str(landing)): rows for path, rows in expected.items()}
+    assert bronze_rows_by_file(spark, watch_settings, "order_items") == expected
+
+
+def wait_for_loading_batch(
+    lines: list[str], seen: int, timeout: float = 300
+) -> tuple[int, re.Match[str]]:
+    """The first batch line after the first ``seen`` lines that loaded files, and how many lines
+    were read to find it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        while seen < len(lines):
+            found = BATCH_LINE.match(lines[seen])
+            seen += 1
+            if found and int(found["files"]):
+                return seen, found
+        time.sleep(0.2)
+    raise AssertionError(f"no batch loaded anything within {timeout} s: {lines}")
+
+
+@pytest.mark.slow
+def test_sigterm_stops_it_between_batches_and_a_restart_loses_and_duplicates_nothing(
+    spark: SparkSession, watch_settings: Settings, start_watch
+) -> None:
+    landing = watch_settings.landing_dir
+    generate(landing, "--days", "1", *SMALL)
+    first = start_watch()
+    first.wait_for_batch()
     assert not (watch_settings.home / "metastore_db").exists()  # builds can run beside it
-
-    # Files dropped while it watches: loaded by a batch that starts within two intervals.
-    dropped_at = time.time()
-    generate(landing, "--append", "--days", "1", "--dimension-exports", "0")
-    second = watch.wait_for_batch()
-    assert int(second["files"]) >= 1 and int(second["rows"]) > 0
-    assert batch_started(second) - dropped_at <= 2 * INTERVAL + 1  # the line has whole seconds
-
-    # A file written in place over several intervals: loaded once, whole, after it settles.
-    scratch = tmp_path / "scratch"
-    shutil.copytree(landing, scratch)
-    later = generate(scratch, "--append", "--days", "1", "--dimension-exports", "0")
-    [day] = [
-        entry
-        for entry in later["files"]
-        if entry["entity"] == "order_items" and not (landing / entry["path"]).exists()
-    ]
-    write_slowly(scratch / day["path"], landing / day["path"], seconds=3 * INTERVAL)
-    # Looks while it grows find it still being written (batches that load nothing).
-    third = watch.wait_for_batch()
-    assert (int(third["files"]), int(third["rows"])) == (1, day["rows"]), watch.output()
-    # The rest of that day (its calendar export) and the manifest that lists it.
-    for entry in later["files"]:
-        if not (landing / entry["path"]).exists():
-            shutil.copyfile(scratch / entry["path"], landing / entry["path"])
-    shutil.copyfile(scratch / "_manifest.json", landing / "_manifest.json")
 
     # SIGTERM while new files land (at the next look a batch waits for them to settle, then
     # loads them): it stops between batches, and a restart takes whatever is left.
     final = generate(landing, "--append", "--days", "2", "--dimension-exports", "1")
     time.sleep(INTERVAL + 0.5)
-    assert watch.stop() == 0, watch.output()
-    assert watch.lines[-1].startswith("stopped after"), watch.output()
+    assert first.stop() == 0, first.output()
+    assert first.lines[-1].startswith("stopped after"), first.output()
     again = start_watch()
     again.wait_for_batch(loading=False)  # the first look always runs a batch
     assert again.stop() == 0, again.output()
 
     for entity in ("order_items", "customers", "products", "date"):
-        expected = {
-            str((landing / entry["path"]).resolve()): entry["rows"]
-            for entry in final["files"]
-            if entry["entity"] == entity
-        }
+        expected = landed_rows(landing, final, entity)
+        assert bronze_rows_by_file(spark, watch_settings, entity) == expected, entity
         bronze = spark.read.format("delta").load(watch_settings.bronze_table_path(entity))
-        loaded = {
-            row._source_file: row.n
-            for row in bronze.groupBy("_source_file").agg(F.count("*").alias("n")).collect()
-        }
-        assert loaded == expected, entity
         assert bronze.select("_source_file", "_source_row").distinct().count() == sum(
             expected.values()
         )
