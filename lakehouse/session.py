@@ -165,12 +165,26 @@ def ensure_metastore_free(settings: Settings) -> None:
         )
 
 
-def get_spark(settings: Settings | None = None, *, metastore: bool = True) -> SparkSession:
+# What a session that runs for days keeps of finished work (Spark keeps 1,000 jobs, stages and
+# SQL executions and 100,000 tasks for its UI and status API): enough for a look at the last
+# batches. bench/bench_watch.py: memory over 60 watch batches, lab notes "The watch mode".
+LONG_RUNNING_CONF = {
+    "spark.ui.retainedJobs": "50",
+    "spark.ui.retainedStages": "50",
+    "spark.ui.retainedTasks": "5000",
+    "spark.sql.ui.retainedExecutions": "50",
+}
+
+
+def get_spark(
+    settings: Settings | None = None, *, metastore: bool = True, long_running: bool = False
+) -> SparkSession:
     """The process-wide lakehouse session (created on first call, reused after).
 
     ``metastore=False`` is for work on path-based tables only (`lakehouse ingest --watch`):
     the session gets Spark's in-memory catalog and never opens the embedded Derby metastore,
-    which admits one process, so builds can run beside it."""
+    which admits one process, so builds can run beside it. ``long_running`` keeps less history
+    of finished jobs (``LONG_RUNNING_CONF``)."""
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -186,6 +200,8 @@ def get_spark(settings: Settings | None = None, *, metastore: bool = True) -> Sp
     conf = spark_conf(settings, jars)
     if not metastore:
         conf["spark.sql.catalogImplementation"] = "in-memory"
+    if long_running:
+        conf.update(LONG_RUNNING_CONF)
     builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)

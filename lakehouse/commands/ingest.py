@@ -177,7 +177,7 @@ def watch_landing(
     stop = threading.Event()
     with stop_on_signals(stop):
         # Signals stop the loop from here on, including during Spark's start.
-        spark = get_spark(settings, metastore=False)
+        spark = get_spark(settings, metastore=False, long_running=True)
         settle = f", files complete once unchanged for {settings.settle_seconds:g} s"
         say(
             f"watching {settings.landing} -> {settings.bronze} every {interval:g} s"

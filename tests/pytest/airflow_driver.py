@@ -5,7 +5,9 @@ tests never import it themselves: they run this script with a temporary AIRFLOW_
 the JSON it prints last (one line, prefixed ``RESULT ``). Everything before that line is what
 Airflow and the tasks printed (the task logs, under `dag.test()`).
 
-    python airflow_driver.py dagbag              the DAG folder's DAGs, as the tests check them
+    python airflow_driver.py dagbag [VARIANTS]   the DAG folder's DAGs, as the tests check them;
+                                                 VARIANTS: a JSON list of variable settings,
+                                                 the folder parsed once under each
     python airflow_driver.py test                one `dag.test()` run of ecommerce_lakehouse
     python airflow_driver.py trigger SECONDS     the landing trigger's events for SECONDS
     python airflow_driver.py outcome CODE[:SKIP]… what exit codes make of a task
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,7 +33,16 @@ def result(payload: Any) -> None:
     print("RESULT " + json.dumps(payload, default=str), flush=True)
 
 
-def dagbag() -> None:
+def dagbag(variants: list[dict[str, str]]) -> None:
+    # The DAG file reads its settings when it is parsed: each variant is a parse of its own.
+    found = []
+    for variant in variants:
+        os.environ.update(variant)
+        found.append(parsed_dags())
+    result(found)
+
+
+def parsed_dags() -> dict[str, Any]:
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(DAG_FOLDER))
@@ -56,7 +68,7 @@ def dagbag() -> None:
                 for task in dag.tasks
             },
         }
-    result({"import_errors": bag.import_errors, "dags": dags})
+    return {"import_errors": bag.import_errors, "dags": dags}
 
 
 def test_run() -> None:
@@ -111,7 +123,7 @@ def run(args: list[str]) -> None:
 def main(argv: list[str]) -> None:
     command, *rest = argv
     if command == "dagbag":
-        dagbag()
+        dagbag(json.loads(rest[0]) if rest else [{}])
     elif command == "test":
         test_run()
     elif command == "trigger":

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 DRIVER = Path(__file__).with_name("airflow_driver.py")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -48,9 +50,30 @@ def drive(env: dict[str, str], *args: str, timeout: float = 300) -> tuple[str, A
     return output, json.loads(lines[-1].removeprefix("RESULT "))
 
 
-def test_the_dag_folder_imports_cleanly_and_wires_the_pipeline(tmp_path: Path) -> None:
-    (tmp_path / "landing").mkdir()
-    _output, found = drive(airflow_env(tmp_path), "dagbag")
+S3_LANDING = "s3a://lakehouse-landing/exports"
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The DAG folder as Airflow's DagBag parses it: with a local landing zone, with one on S3,
+    and with a bad setting (one Airflow process, three parses)."""
+    root = tmp_path_factory.mktemp("dagbag")
+    (root / "landing").mkdir()
+    variants = {
+        "local": {},
+        "s3": {"LAKEHOUSE_LANDING": S3_LANDING},
+        "bad setting": {
+            "LAKEHOUSE_LANDING": str(root / "landing"),
+            "LAKEHOUSE_SETTLE_SECONDS": "soon",
+        },
+    }
+    _output, found = drive(airflow_env(root), "dagbag", json.dumps(list(variants.values())))
+    return {"root": root, **dict(zip(variants, found, strict=True))}
+
+
+def test_the_dag_folder_imports_cleanly_and_wires_the_pipeline(parsed: dict[str, Any]) -> None:
+    landing = parsed["root"] / "landing"
+    found = parsed["local"]
     assert found["import_errors"] == {}  # a cycle would be one too
     dag = found["dags"]["ecommerce_lakehouse"]
     assert dag["max_active_runs"] == 1
@@ -60,8 +83,8 @@ def test_the_dag_folder_imports_cleanly_and_wires_the_pipeline(tmp_path: Path) -
     [watcher] = dag["watchers"]
     classpath, kwargs = watcher["trigger"]
     assert classpath == "orchestration.landing_trigger.LandedFilesTrigger"
-    assert kwargs["landing"] == str(tmp_path / "landing")
-    assert watcher["asset"] == (tmp_path / "landing").as_uri()
+    assert kwargs["landing"] == str(landing)
+    assert watcher["asset"] == landing.as_uri()
     tasks = dag["tasks"]
     assert {name: task["upstream"] for name, task in tasks.items()} == {
         "ingest": [],
@@ -74,19 +97,16 @@ def test_the_dag_folder_imports_cleanly_and_wires_the_pipeline(tmp_path: Path) -
     assert tasks["freshness"]["trigger_rule"] == "none_failed"
 
 
-def test_on_s3_the_dag_runs_on_its_daily_schedule(tmp_path: Path) -> None:
-    env = airflow_env(tmp_path, LAKEHOUSE_LANDING="s3a://lakehouse-landing/exports")
-    _output, found = drive(env, "dagbag")
+def test_on_s3_the_dag_runs_on_its_daily_schedule(parsed: dict[str, Any]) -> None:
+    found = parsed["s3"]
     assert found["import_errors"] == {}
     dag = found["dags"]["ecommerce_lakehouse"]
     assert dag["timetable"] == "CronTriggerTimetable"
     assert dag["watchers"] == []
 
 
-def test_a_bad_setting_is_an_import_error_that_names_it(tmp_path: Path) -> None:
-    env = airflow_env(tmp_path, LAKEHOUSE_SETTLE_SECONDS="soon")
-    _output, found = drive(env, "dagbag")
-    [(path, message)] = found["import_errors"].items()
+def test_a_bad_setting_is_an_import_error_that_names_it(parsed: dict[str, Any]) -> None:
+    [(path, message)] = parsed["bad setting"]["import_errors"].items()
     assert path.endswith("ecommerce_lakehouse.py")
     assert "LAKEHOUSE_SETTLE_SECONDS" in message
 
