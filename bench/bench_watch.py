@@ -6,7 +6,9 @@ calendar export) and the script waits for the batch line that loaded it, then sa
 resident memory of the watcher's process tree (Python and the Spark JVM, bench/memory.py).
 Recorded: the memory after each batch, the time from a file's landing to the end of the batch
 that loaded it, and the growth over the second half of the batches (after the JVM's warm-up),
-as a least-squares slope in MiB per 100 batches. Results go to bench/results/watch.json and a
+as a least-squares slope in MiB per 100 batches. Every tenth batch, the Java heap in use right
+after a full collection (`jcmd <pid> GC.run`, then `GC.heap_info`): what the JVM really holds,
+which resident memory (a JVM does not give back what its heap grew into) cannot say. Results go to bench/results/watch.json and a
 line to bench/results/README.md.
 
     .venv/bin/python bench/bench_watch.py                 # 60 batches
@@ -50,6 +52,28 @@ def slope(values: list[float]) -> float:
     return numerator / sum((x - mean_x) ** 2 for x in range(count))
 
 
+def jvm_pid(parent: int) -> int | None:
+    """The Spark JVM below the watcher (pyspark starts it as a child process)."""
+    for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        if Path(f"/proc/{child}/exe").readlink().name == "java":
+            return int(child)
+    return None
+
+
+def heap_after_full_gc_mib(pid: int) -> float | None:
+    """The Java heap in use after a full collection, from jcmd (None without a JDK)."""
+    try:
+        subprocess.run(["jcmd", str(pid), "GC.run"], capture_output=True, check=True)
+        info = subprocess.run(
+            ["jcmd", str(pid), "GC.heap_info"], capture_output=True, text=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    # Parallel GC: "PSYoungGen total 1234K, used 567K" and "ParOldGen total …, used …".
+    used = sum(int(found) for found in re.findall(r"used (\d+)K", info.split("Metaspace")[0]))
+    return used / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", type=int, default=60)
@@ -82,7 +106,9 @@ def main() -> None:
             raise RuntimeError("the watcher ended")
 
         next_loading_batch()  # the first day, with the JVM's start
+        java = jvm_pid(watcher.pid)
         memory_mib, latency, rows = [], [], 0
+        heap_mib: dict[int, float | None] = {}
         try:
             for number in range(1, args.batches + 1):
                 landed = time.monotonic()
@@ -95,9 +121,16 @@ def main() -> None:
                 latency.append(time.monotonic() - landed)
                 rows += loaded
                 memory_mib.append(tree_rss_kib(watcher.pid) / 1024)
+                if java is not None and (number == 1 or number % 10 == 0):
+                    heap_mib[number] = heap_after_full_gc_mib(java)
                 print(
                     f"batch {number}: {loaded:,} rows, {latency[-1]:.1f} s after landing, "
-                    f"{memory_mib[-1]:,.0f} MiB",
+                    f"{memory_mib[-1]:,.0f} MiB"
+                    + (
+                        f", heap after a full GC {heap_mib[number]:,.0f} MiB"
+                        if heap_mib.get(number)
+                        else ""
+                    ),
                     flush=True,
                 )
         finally:
@@ -117,6 +150,10 @@ def main() -> None:
         "first_mib": round(memory_mib[0], 1),
         "last_mib": round(memory_mib[-1], 1),
         "max_mib": round(max(memory_mib), 1),
+        "heap_after_full_gc_mib": {
+            str(number): None if value is None else round(value, 1)
+            for number, value in heap_mib.items()
+        },
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "watch.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -124,7 +161,9 @@ def main() -> None:
         f"- {result['date'][:10]} watch: `lakehouse ingest --watch --interval 1`, {args.batches} "
         f"batches of one appended day ({rows:,} rows): memory {result['first_mib']:,.0f} MiB "
         f"after the first, {result['last_mib']:,.0f} MiB after the last, at most "
-        f"{result['max_mib']:,.0f} MiB; growth over the second half "
+        f"{result['max_mib']:,.0f} MiB; Java heap after a full GC at batches "
+        f"{', '.join(str(n) for n in heap_mib)}: "
+        f"{', '.join('?' if v is None else f'{v:,.0f}' for v in heap_mib.values())} MiB; growth over the second half "
         f"{result['second_half_growth_mib_per_100_batches']:+.1f} MiB per 100 batches; landing to "
         f"loaded, median {result['median_latency_s']:.1f} s; {result['machine']}; bench/results/watch.json\n"
     )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from lakehouse.dbt_runner import run_dbt
-from lakehouse.settings import Settings
+from lakehouse.commands.dbt_passthrough import run_dbt_command
 
 DESCRIPTION = """\
 Run `dbt build` (seeds, models, snapshots and tests in DAG order) inside this process, on the
@@ -37,8 +35,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    outcome = run_dbt("build", args.dbt_args, Settings.from_env())
-    if outcome.result.exception is not None:
-        # dbt could not start (bad arguments, project or profile): it printed nothing itself.
-        print(f"lakehouse build: dbt failed: {outcome.result.exception}", file=sys.stderr)
-    return outcome.exit_code
+    return run_dbt_command("build", "build", args.dbt_args)

@@ -44,7 +44,13 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     command, *rest = args.dbt_args
-    outcome = run_dbt(command, rest, Settings.from_env())
+    return run_dbt_command("dbt", command, rest)
+
+
+def run_dbt_command(name: str, command: str, dbt_args: list[str]) -> int:
+    """``dbt <command> <dbt_args>`` on production; the exit code of `lakehouse <name>`."""
+    outcome = run_dbt(command, dbt_args, Settings.from_env())
     if outcome.result.exception is not None:
-        print(f"lakehouse dbt: dbt failed: {outcome.result.exception}", file=sys.stderr)
+        # dbt could not start (bad arguments, project or profile): it printed nothing itself.
+        print(f"lakehouse {name}: dbt failed: {outcome.result.exception}", file=sys.stderr)
     return outcome.exit_code

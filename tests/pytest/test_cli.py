@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from lakehouse import cli
-from lakehouse.commands import build
+from lakehouse.commands import dbt_passthrough
 from lakehouse.pipeline import existing_tables
 
 
@@ -103,10 +103,12 @@ def test_build_hands_every_argument_to_dbt_in_order(monkeypatch: pytest.MonkeyPa
         seen.append([command, *dbt_args])
         return SimpleNamespace(exit_code=0, result=SimpleNamespace(exception=None))
 
-    monkeypatch.setattr(build, "run_dbt", record)
+    monkeypatch.setattr(dbt_passthrough, "run_dbt", record)
     args = ["--select", "+dim_currencies", "--target", "prod_thrift", "--full-refresh"]
     assert cli.main(["build", *args]) == 0
-    assert seen == [["build", *args]]
+    # `lakehouse dbt` hands its first argument to dbt as the command, the rest in order.
+    assert cli.main(["dbt", "source", "freshness", "--select", "source:bronze.brands"]) == 0
+    assert seen == [["build", *args], ["source", "freshness", "--select", "source:bronze.brands"]]
 
 
 def test_the_warehouse_check_lists_tables_not_temporary_views(spark: SparkSession) -> None:
