@@ -137,6 +137,9 @@ def test_a_read_only_state_folder_is_said_plainly(tmp_path: Path) -> None:
     assert not details_file(process.stderr).is_relative_to(home)
 
 
+# The heaviest single test of `make test` (about 100 s: it fills a file system with Spark
+# writing), so in the slow tier, to keep `make test` within its budget.
+@pytest.mark.slow
 @needs_root
 def test_a_full_disk_is_said_plainly_and_the_next_run_recovers(
     spark: SparkSession, tmp_path: Path
