@@ -103,6 +103,7 @@ class Watcher:
     # None until a batch has run: the first look always runs one (it completes a batch that a
     # killed watcher left half done).
     settled_listing: Listing | None = None
+    waiting: bool = False  # the state folder was busy at the last look (said once)
 
     def poll(self) -> None:
         zone = open_landing(self.spark, self.settings.landing)
@@ -113,8 +114,11 @@ class Watcher:
             with state_lock(self.settings.home, "lakehouse ingest --watch"):
                 batch = self.run_batch()
         except StateBusyError as busy:
-            self.say(f"{_now():%Y-%m-%d %H:%M:%S} waiting: {busy}")
+            if not self.waiting:  # a build holds it for minutes: once, not at every look
+                self.say(f"{_now():%Y-%m-%d %H:%M:%S} waiting: {busy}")
+            self.waiting = True
             return
+        self.waiting = False
         # A file still being written makes the next look run a batch even if the listing has
         # not moved since: by then it may have settled.
         self.settled_listing = listing if not batch.in_flight else None

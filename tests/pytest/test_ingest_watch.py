@@ -1,6 +1,7 @@
 """`lakehouse ingest --watch`: files dropped while it watches are loaded by a batch that starts
 within two intervals; a file written in place over several intervals is loaded once, whole,
-after it settles; SIGTERM stops it between batches and a restart loses and duplicates nothing.
+after it settles; a state folder held by a build is waited for; SIGTERM stops it between
+batches and a restart loses and duplicates nothing.
 
 The first test runs the watch loop in this process, on the shared session (seconds); the
 second runs the real command twice, with signals (a JVM start each: the slow tier)."""
@@ -27,6 +28,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.settings import Settings
+from lakehouse.state_lock import state_lock
 from lakehouse.watch import Watcher, watch
 
 INTERVAL = 3.0
@@ -195,12 +197,27 @@ def test_what_lands_while_it_watches_is_loaded_soon_and_a_slow_file_once_whole(
         write_slowly(scratch / day["path"], landing / day["path"], seconds=3 * INTERVAL)
         seen, third = wait_for_loading_batch(lines, seen)
         assert (int(third["files"]), int(third["rows"])) == (1, day["rows"]), lines
+        for entry in later["files"]:  # the rest of that day, and the manifest that lists it
+            if not (landing / entry["path"]).exists():
+                shutil.copyfile(scratch / entry["path"], landing / entry["path"])
+        shutil.copyfile(scratch / "_manifest.json", landing / "_manifest.json")
+
+        # While another command holds the state folder (a build), it waits, says so once, and
+        # loads what landed once the folder is free.
+        with state_lock(watch_settings.home, "lakehouse build-changed"):
+            last = generate(landing, "--append", "--days", "1", "--dimension-exports", "0")
+            time.sleep(3 * INTERVAL)
+            waiting = [line for line in lines[seen:] if " waiting: " in line]
+            assert len(waiting) == 1 and "lakehouse build-changed" in waiting[0], lines
+            assert not [line for line in lines[seen:] if BATCH_LINE.match(line)], lines
+            released_at = time.time()
+        seen, fourth = wait_for_loading_batch(lines, seen)
+        assert batch_started(fourth) - released_at <= 2 * INTERVAL + 1
     finally:
         stop.set()
         loop.join(timeout=300)
     assert not loop.is_alive()
-    expected = landed_rows(scratch, later, "order_items")
-    expected = {path.replace(str(scratch), str(landing)): rows for path, rows in expected.items()}
+    expected = landed_rows(landing, last, "order_items")
     assert bronze_rows_by_file(spark, watch_settings, "order_items") == expected
 
 
