@@ -12,10 +12,12 @@ import sys
 import urllib.parse
 from pathlib import Path
 
+import pyspark
 from pyspark.sql import SparkSession
 
 from lakehouse.errors import EnvironmentProblem
 from lakehouse.jars import require_jars
+from lakehouse.jvm_archive import archive_option, wait_for_archive_at_exit, writes_archive
 from lakehouse.s3_connector import require_connector
 from lakehouse.settings import Settings, SettingsError, spark_process_environment
 from lakehouse.thrift.process import THRIFT_SERVER_CLASS, THRIFT_STATE_FILE, is_alive, read_state
@@ -198,6 +200,14 @@ def get_spark(
     # Python workers must run the same interpreter as the driver (the project's venv).
     spark_process_environment(sys.executable, "127.0.0.1")
     conf = spark_conf(settings, jars)
+    # Not in `spark_conf`: the option depends on whether the archive exists yet, and the dbt
+    # profile (a plain `dbt` command) states a fixed configuration.
+    archive = (
+        archive_option(conf["spark.driver.extraClassPath"], Path(pyspark.__file__).parent)
+        if settings.jvm_archive
+        else ""
+    )
+    conf["spark.driver.extraJavaOptions"] = f"{archive} {conf['spark.driver.extraJavaOptions']}"
     if not metastore:
         conf["spark.sql.catalogImplementation"] = "in-memory"
     if long_running:
@@ -209,6 +219,8 @@ def get_spark(
         builder = builder.enableHiveSupport()
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    if writes_archive(archive):
+        wait_for_archive_at_exit(spark.sparkContext._gateway)
     # Tables on S3: one writing driver at a time, across machines (see writer_lease).
     hold_writer_leases(
         spark,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ ENV_VARS: dict[str, str] = {
     "LAKEHOUSE_SETTLE_SECONDS": "A landed file written in place is taken once its size and modification time have not changed for this many seconds (files renamed into place are complete at once). Default `3`.",
     "LAKEHOUSE_SHUFFLE_PARTITIONS": "`spark.sql.shuffle.partitions`; small suits 2 cores and small data. Default `4`.",
     "LAKEHOUSE_SPARK_UI": "`true` to start the Spark web UI (port 4040). Default `false`.",
+    "LAKEHOUSE_JVM_ARCHIVE": "`false` to start Spark's driver without the JVM's class-data archive (written by the first driver JVM at its exit, in the virtual environment, and mapped by every later one). Default `true`.",
     "LAKEHOUSE_DRIVER_HOST": "Address the Spark driver binds to and advertises; set a routable address when executors run on other machines. Default `127.0.0.1`.",
     "LAKEHOUSE_THRIFT_HOST": "Address the Spark Thrift Server binds to and dbt's `_thrift` targets connect to. Default `127.0.0.1`.",
     "LAKEHOUSE_THRIFT_PORT": "Port of the Spark Thrift Server. Default `10000`.",
@@ -142,6 +144,7 @@ class Settings:
     dev_name: str = ""
     ci_schema: str = "ci"
     s3_endpoint: str = ""
+    jvm_archive: bool = True
 
     @property
     def landing_dir(self) -> Path:
@@ -232,6 +235,7 @@ class Settings:
             "LAKEHOUSE_DEV_NAME": self.dev_name,
             "LAKEHOUSE_CI_SCHEMA": self.ci_schema,
             "LAKEHOUSE_S3_ENDPOINT": self.s3_endpoint,
+            "LAKEHOUSE_JVM_ARCHIVE": str(self.jvm_archive).lower(),
         }
 
     def with_landing(self, landing: str | Path | None) -> Settings:
@@ -288,6 +292,7 @@ class Settings:
             dev_name=(env.get("LAKEHOUSE_DEV_NAME") or env.get("USER") or "").strip().lower(),
             ci_schema=(env.get("LAKEHOUSE_CI_SCHEMA") or "ci").strip().lower(),
             s3_endpoint=(env.get("LAKEHOUSE_S3_ENDPOINT") or "").strip().rstrip("/"),
+            jvm_archive=_bool(env, "LAKEHOUSE_JVM_ARCHIVE", default=True),
         )
         settings.validate()
         if env.get("LAKEHOUSE_DEV_NAME"):
@@ -350,6 +355,14 @@ def export(settings: Settings) -> None:
     """Put the resolved settings into this process's environment, where dbt's profile (and
     Spark's Python workers) read them."""
     os.environ.update(settings.as_env())
+
+
+def spark_java_home() -> Path | None:
+    """The Java that Spark's launcher starts: `JAVA_HOME`'s, else `java` on `PATH`."""
+    if os.environ.get("JAVA_HOME"):
+        return Path(os.environ["JAVA_HOME"])
+    java = shutil.which("java")
+    return Path(java).resolve().parents[1] if java else None
 
 
 def spark_process_environment(python: str, local_ip: str) -> None:

@@ -26,6 +26,7 @@ BASE = {
     "lakehouse.state_lock",
     "lakehouse.printable",
     "lakehouse.jars",
+    "lakehouse.jvm_archive",
     "lakehouse.s3_connector",
     "lakehouse.writer_lease",
     "lakehouse.thrift.process",
