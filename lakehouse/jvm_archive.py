@@ -74,20 +74,24 @@ def writes_archive(option: str) -> bool:
     return option.startswith("-XX:ArchiveClassesAtExit=")
 
 
-def wait_for_archive_at_exit(gateway: Any) -> None:
-    """At this process's exit, end the driver JVM and wait while it writes its archive.
+def wait_for_archive_at_exit(context: Any) -> None:
+    """At this process's exit, end Spark and its driver JVM and wait while the JVM writes its
+    archive. The wait is paid once per Java and jar set.
 
-    pyspark's JVM exits when its standard input closes; `gateway.proc` is that JVM (Spark's
-    launcher `exec`s it). The wait is paid once per Java and jar set."""
+    `context` is the session's SparkContext: stopping it first also ends pyspark's accumulator
+    server, which would otherwise print a traceback when the JVM goes before Python does.
+    pyspark's JVM exits when its standard input closes; `context._gateway.proc` is that JVM
+    (Spark's launcher `exec`s it)."""
 
     def finish() -> None:
-        process = getattr(gateway, "proc", None)
+        process = getattr(context._gateway, "proc", None)
         if process is None or process.poll() is not None:
             return
         print("saving the JVM's class archive for faster starts (once) ...", file=sys.stderr)
-        if process.stdin is not None:
-            process.stdin.close()
         try:
+            context.stop()
+            if process.stdin is not None:
+                process.stdin.close()
             process.wait(timeout=300)
         except Exception:  # the archive is an optimisation: never fail the command over it
             process.kill()

@@ -220,7 +220,7 @@ def get_spark(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     if writes_archive(archive):
-        wait_for_archive_at_exit(spark.sparkContext._gateway)
+        wait_for_archive_at_exit(spark.sparkContext)
     # Tables on S3: one writing driver at a time, across machines (see writer_lease).
     hold_writer_leases(
         spark,
