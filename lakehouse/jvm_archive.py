@@ -11,12 +11,12 @@ The JVM maps an archive only for the Java and the class path it was made for, an
 other silently, so the archive's name carries a digest of both: the Java's `release` file, the
 pyspark install and every jar (name, size, time) in the class path's folders. Another Java,
 an upgraded jar or the S3 connector on the class path get an archive of their own; old ones go
-with the virtual environment, which holds them (`<venv>/lakehouse-jvm/`, ~190 MiB each).
+with the virtual environment, which holds them (`<venv>/lakehouse-jvm/`, 190-230 MiB each).
 
 A JVM writes its archive by removing the old file and creating a new one, header last, so two
 JVMs never write into one file, and one that starts while another is still writing finds no
 valid header and starts without an archive (`-Xshare:auto`, the JVM's default). Writing
-takes the JVM 10-20 s after Python has finished; the process that started it waits for it
+takes the JVM 15-30 s after Python has finished; the process that started it waits for it
 (`wait_for_archive_at_exit`), because the JVM holds the state folder's Derby metastore until it
 is gone, and a next command could not open it.
 bench/results/lab-notes.md "The JVM's class-data archive" has the measurements.
